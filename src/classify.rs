@@ -1,0 +1,233 @@
+//! Classification of a transient: probable explosion or another impulsive sound.
+//!
+//! For every onset we measure, on the 8 kHz analysis frames around it, what physically
+//! separates a blast from a gunshot crack, a door slam, a mic bump, a clap or a plosive:
+//!
+//! * **Low-frequency share** (`low_share`, `low_share_tail`): a blast's pressure pulse and
+//!   its reverberant tail carry most energy below ~250 Hz; cracks, claps and plosives carry
+//!   little there (Maher 2007, "Acoustical characterization of gunshots"; Freytag et al.,
+//!   ARL blast-wave spectra; distant blasts are low-passed by the atmosphere, ISO 9613-1).
+//! * **Tail length** (`tail_s`, `low_tail_s`): time until the level falls 20 dB below the
+//!   peak or to the background. A blast rumbles for seconds; a muzzle blast, a slam or a
+//!   bump is over in tens to hundreds of milliseconds.
+//! * **Rise time** (`rise_s`) from onset to peak: near blasts and cracks are abrupt;
+//!   speech syllables rise over tens of milliseconds.
+//! * **Salience** (`snr_db`: peak over the median level of the preceding second;
+//!   `jump_db`: peak over the level just before the onset) and onset strength (`flux_db`).
+//!   Both are relative, so a recording 20 dB quieter gives the same values.
+//! * **Spectral shape**: flatness (broadband noise vs harmonic speech) and the share
+//!   above 2 kHz at the onset (a supersonic crack or a clap is bright).
+//!
+//! The features are combined by logistic regression (weights in [`crate::model`], trained
+//! by `cargo run --release --example train`, see the README); its output is the
+//! `confidence`, and `label` is `explosion` when it reaches 0.5.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stft::{Frame, FRAMES_PER_S, HIGH, LOW};
+
+/// Frames kept before an onset to measure the background (1.5 s).
+pub const LOOKBACK: usize = 150;
+/// Frames needed after an onset to measure its tail (4 s).
+pub const LOOKAHEAD: usize = 400;
+
+/// Measurements of one transient.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Features {
+    /// Peak level over the median level of the preceding second, dB.
+    pub snr_db: f32,
+    /// Peak level over the level just before the onset (30-80 ms earlier), dB.
+    pub jump_db: f32,
+    /// Onset detection function at the onset, dB.
+    pub flux_db: f32,
+    /// Onset to peak level, seconds.
+    pub rise_s: f32,
+    /// Peak to 20 dB down (or back to the background), seconds.
+    pub tail_s: f32,
+    /// Time the low band stays 10 dB above its background after the onset, seconds.
+    pub low_tail_s: f32,
+    /// Share of energy below 250 Hz over the first 300 ms.
+    pub low_share: f32,
+    /// Share of energy below 250 Hz from 0.3 s to 1.5 s after the onset.
+    pub low_share_tail: f32,
+    /// Share of energy above 2 kHz over the first 50 ms.
+    pub high_share: f32,
+    /// Mean spectral flatness over the first 100 ms.
+    pub flatness: f32,
+    /// Rise of the low band (30-250 Hz) over its level before the onset, dB.
+    pub low_jump_db: f32,
+}
+
+impl Features {
+    /// Names of the model's inputs, in [`Features::to_vector`] order.
+    pub const NAMES: [&'static str; 11] = [
+        "snr_db",
+        "jump_db",
+        "flux_db",
+        "rise_s",
+        "tail_s",
+        "low_tail_s",
+        "low_share",
+        "low_share_tail",
+        "high_share",
+        "flatness",
+        "low_jump_db",
+    ];
+
+    /// The features as the model's input vector.
+    pub fn to_vector(&self) -> [f32; 11] {
+        [
+            self.snr_db,
+            self.jump_db,
+            self.flux_db,
+            self.rise_s,
+            self.tail_s,
+            self.low_tail_s,
+            self.low_share,
+            self.low_share_tail,
+            self.high_share,
+            self.flatness,
+            self.low_jump_db,
+        ]
+    }
+}
+
+/// Where a transient sits in time, in frames relative to the onset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Extent {
+    /// Frame of the peak level, after the onset.
+    pub peak: usize,
+    /// Frame where the tail ends.
+    pub end: usize,
+}
+
+fn from_db(db: f32) -> f32 {
+    10f32.powf(db / 10.0)
+}
+
+fn median(values: &mut [f32]) -> f32 {
+    if values.is_empty() {
+        return -120.0;
+    }
+    let mid = values.len() / 2;
+    let (_, m, _) = values.select_nth_unstable_by(mid, f32::total_cmp);
+    *m
+}
+
+/// Measures the transient whose onset is `frames[onset]`. `frames` holds up to
+/// [`LOOKBACK`] frames before it and up to [`LOOKAHEAD`] after it (fewer at the file's edges).
+pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Features, Extent) {
+    let after = &frames[onset..];
+    let before = &frames[..onset];
+    let secs = |n: usize| n as f32 / FRAMES_PER_S as f32;
+
+    scratch.clear();
+    scratch.extend(before.iter().rev().take(100).map(|f| f.level_db));
+    let background = if scratch.is_empty() { after[0].level_db } else { median(scratch) };
+    scratch.clear();
+    scratch.extend(before.iter().rev().take(100).map(|f| f.band_db[LOW]));
+    let low_background = if scratch.is_empty() { after[0].band_db[LOW] } else { median(scratch) };
+    // The level just before the onset: frames 3..8 back (30-80 ms), clear of the window's
+    // overlap with the onset itself.
+    let pre: Vec<f32> = before.iter().rev().skip(3).take(5).map(|f| f.level_db).collect();
+    let pre_level =
+        if pre.is_empty() { background } else { pre.iter().copied().fold(f32::MIN, f32::max) };
+    let pre_low: f32 = before
+        .iter()
+        .rev()
+        .skip(3)
+        .take(5)
+        .map(|f| f.band_db[LOW])
+        .fold(f32::MIN, f32::max)
+        .max(low_background.min(after[0].band_db[LOW]));
+
+    // Peak within 0.5 s of the onset.
+    let search = after.len().min(50);
+    let (peak, peak_db) = after[..search].iter().enumerate().fold((0, f32::MIN), |acc, (i, f)| {
+        if f.level_db > acc.1 {
+            (i, f.level_db)
+        } else {
+            acc
+        }
+    });
+    let low_peak = after[..search].iter().map(|f| f.band_db[LOW]).fold(f32::MIN, f32::max);
+
+    // Tail: first frame after the peak below max(peak - 20 dB, background + 3 dB), held for
+    // 50 ms so a single quiet frame does not end it.
+    let floor_db = (peak_db - 20.0).max(background + 3.0);
+    let end = tail_end(after, peak, |f| f.level_db < floor_db);
+    let low_floor = (low_peak - 20.0).max(low_background + 10.0).min(low_peak);
+    let low_end = tail_end(after, 0, |f| f.band_db[LOW] < low_floor);
+
+    let share = |range: std::ops::Range<usize>, band: usize| -> f32 {
+        let range = range.start.min(after.len())..range.end.min(after.len());
+        let (mut b, mut t) = (0.0f32, 0.0f32);
+        for f in &after[range] {
+            b += from_db(f.band_db[band]);
+            t += from_db(f.level_db);
+        }
+        if t > 0.0 {
+            (b / t).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    let flat_n = after.len().min(10).max(1);
+    let flatness = after[..flat_n].iter().map(|f| f.flatness).sum::<f32>() / flat_n as f32;
+
+    let features = Features {
+        snr_db: peak_db - background,
+        jump_db: peak_db - pre_level,
+        flux_db: after[0].flux_db,
+        rise_s: secs(peak),
+        tail_s: secs(end.saturating_sub(peak)),
+        low_tail_s: secs(low_end),
+        low_share: share(0..30, LOW),
+        low_share_tail: share(30..150, LOW),
+        high_share: share(0..5, HIGH),
+        flatness,
+        low_jump_db: low_peak - pre_low,
+    };
+    (features, Extent { peak, end })
+}
+
+/// First frame at or after `from` where `quiet` holds for 5 frames in a row (or the end).
+fn tail_end(frames: &[Frame], from: usize, quiet: impl Fn(&Frame) -> bool) -> usize {
+    let mut run = 0;
+    for (i, f) in frames.iter().enumerate().skip(from) {
+        if quiet(f) {
+            run += 1;
+            if run == 5 {
+                return i + 1 - run;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    frames.len()
+}
+
+/// A logistic-regression model over standardised [`Features`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Model {
+    /// Mean of each feature in the training set.
+    pub mean: [f32; 11],
+    /// Standard deviation of each feature in the training set.
+    pub scale: [f32; 11],
+    /// Weight of each standardised feature.
+    pub weights: [f32; 11],
+    /// Intercept.
+    pub bias: f32,
+}
+
+impl Model {
+    /// Probability that the transient is an explosion.
+    pub fn confidence(&self, features: &Features) -> f32 {
+        let x = features.to_vector();
+        let mut z = self.bias;
+        for i in 0..x.len() {
+            z += self.weights[i] * (x[i] - self.mean[i]) / self.scale[i];
+        }
+        1.0 / (1.0 + (-z).exp())
+    }
+}

@@ -1,0 +1,241 @@
+//! Decode stage: any recording a phone or messaging app produces, streamed as mono `f32`.
+//!
+//! Contract for later stages: [`Decoder::next_chunk`] yields mono samples in -1..1 at
+//! [`AudioInfo::sample_rate`], chunk by chunk (one codec packet at a time), so memory does
+//! not grow with the file's length. Multichannel audio is downmixed by averaging channels.
+//!
+//! Follows the Symphonia 0.6 decode loop (`symphonia-play::decode_only`): `next_packet()`
+//! returns `Ok(None)` at the end; a packet that fails with `DecodeError` is skipped and
+//! counted; any other error ends the file. Opus comes from `symphonia-adapter-libopus`
+//! (Symphonia has no Opus decoder), registered beside Symphonia's own codecs.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::registry::CodecRegistry;
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+use crate::error::FileError;
+
+/// What the container says about the audio track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioInfo {
+    /// Sample rate of the decoded audio, in Hz.
+    pub sample_rate: u32,
+    /// Channel count of the source (before downmixing).
+    pub channels: u16,
+    /// Short codec name (`opus`, `aac`, `mp3`, `pcm_s16le`, ...).
+    pub codec: String,
+    /// Duration announced by the container, if any, in seconds.
+    pub duration_hint_s: Option<f64>,
+}
+
+/// Symphonia's enabled codecs plus libopus, built once.
+fn codecs() -> &'static CodecRegistry {
+    static REGISTRY: OnceLock<CodecRegistry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut registry = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut registry);
+        registry.register_audio_decoder::<symphonia_adapter_libopus::OpusDecoder>();
+        registry
+    })
+}
+
+/// A streaming decoder for one recording.
+pub struct Decoder {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    info: AudioInfo,
+    interleaved: Vec<f32>,
+    skipped_packets: u64,
+    warnings: Vec<String>,
+    finished: bool,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder").field("info", &self.info).finish_non_exhaustive()
+    }
+}
+
+impl Decoder {
+    /// Opens `path`, probes its container and prepares a decoder for its first audio track.
+    pub fn open(path: &Path) -> Result<Self, FileError> {
+        let file = File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Err(FileError::Empty);
+        }
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let format = symphonia::default::get_probe()
+            .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+            .map_err(|e| FileError::UnknownFormat(e.to_string()))?;
+        let track = format.default_track(TrackType::Audio).ok_or(FileError::NoAudioTrack)?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or(FileError::NoAudioTrack)?
+            .clone();
+        let registry = codecs();
+        let codec = registry
+            .get_audio_decoder(params.codec)
+            .map(|d| d.codec.info.short_name.to_string())
+            .unwrap_or_else(|| format!("{}", params.codec));
+        let decoder = registry
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| match e {
+                SymError::Unsupported(_) => FileError::UnsupportedCodec(codec.clone()),
+                other => FileError::Decode(other.to_string()),
+            })?;
+        let sample_rate = params.sample_rate.unwrap_or(0);
+        let duration_hint_s = match (track.num_frames, sample_rate) {
+            (Some(n), r) if r > 0 => Some(n as f64 / f64::from(r)),
+            _ => None,
+        };
+        let info = AudioInfo {
+            sample_rate,
+            channels: params.channels.as_ref().map_or(0, |c| c.count() as u16),
+            codec,
+            duration_hint_s,
+        };
+        let track_id = track.id;
+        Ok(Decoder {
+            format,
+            decoder,
+            track_id,
+            info,
+            interleaved: Vec::new(),
+            skipped_packets: 0,
+            warnings: Vec::new(),
+            finished: false,
+        })
+    }
+
+    /// What is known about the audio. `sample_rate` is set from the first decoded packet
+    /// when the container did not announce it.
+    pub fn info(&self) -> &AudioInfo {
+        &self.info
+    }
+
+    /// Packets that failed to decode and were skipped.
+    pub fn skipped_packets(&self) -> u64 {
+        self.skipped_packets
+    }
+
+    /// Problems met while decoding that did not stop it (a truncated tail, a skipped packet).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Replaces `out` with the next chunk of mono samples. Returns `Ok(false)` at the end.
+    pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, FileError> {
+        out.clear();
+        while !self.finished {
+            let packet = match self.format.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => break,
+                Err(SymError::DecodeError(msg)) => {
+                    self.skipped_packets += 1;
+                    self.note(format!("skipped malformed data: {msg}"));
+                    continue;
+                }
+                Err(SymError::ResetRequired) => {
+                    self.note("the stream changes its track layout; decoding stopped there".into());
+                    break;
+                }
+                Err(e) => {
+                    // A truncated file ends in an I/O error: keep what was decoded.
+                    self.note(format!("the stream ended early: {e}"));
+                    break;
+                }
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let buf = match self.decoder.decode(&packet) {
+                Ok(buf) => buf,
+                Err(SymError::DecodeError(msg)) | Err(SymError::Unsupported(msg)) => {
+                    self.skipped_packets += 1;
+                    if self.skipped_packets <= 3 {
+                        self.note(format!("skipped a packet that failed to decode: {msg}"));
+                    }
+                    continue;
+                }
+                Err(SymError::IoError(e)) => {
+                    self.skipped_packets += 1;
+                    if self.skipped_packets <= 3 {
+                        self.note(format!("skipped a packet that failed to decode: {e}"));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(FileError::Decode(e.to_string())),
+            };
+            let frames = buf.frames();
+            if frames == 0 {
+                continue;
+            }
+            let rate = buf.spec().rate();
+            let channels = buf.spec().channels().count().max(1);
+            buf.copy_to_vec_interleaved(&mut self.interleaved);
+            downmix_into(&self.interleaved, channels, out);
+            if self.info.sample_rate == 0 {
+                self.info.sample_rate = rate;
+            } else if rate != self.info.sample_rate {
+                self.note(format!(
+                    "sample rate changes mid-stream ({} Hz to {rate} Hz); times after it are approximate",
+                    self.info.sample_rate
+                ));
+            }
+            if self.info.channels == 0 {
+                self.info.channels = channels as u16;
+            }
+            return Ok(true);
+        }
+        self.finished = true;
+        Ok(false)
+    }
+
+    fn note(&mut self, warning: String) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+}
+
+/// Averages interleaved channels into `out` (appends). Non-finite samples become 0.
+pub fn downmix_into(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
+    let channels = channels.max(1);
+    out.reserve(interleaved.len() / channels);
+    if channels == 1 {
+        out.extend(interleaved.iter().map(|&s| if s.is_finite() { s } else { 0.0 }));
+        return;
+    }
+    let scale = 1.0 / channels as f32;
+    for frame in interleaved.chunks_exact(channels) {
+        let sum: f32 = frame.iter().sum();
+        out.push(if sum.is_finite() { sum * scale } else { 0.0 });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downmix_averages_channels_and_drops_non_finite() {
+        let mut out = Vec::new();
+        downmix_into(&[1.0, 0.0, 0.5, 0.5, f32::NAN, 1.0], 2, &mut out);
+        assert_eq!(out, vec![0.5, 0.5, 0.0]);
+    }
+}

@@ -1,0 +1,248 @@
+//! The streaming detector: samples in, labelled transients out.
+//!
+//! `decode` → [`Resampler`] (to 8 kHz) → [`Stft`] (frames) → [`OnsetPicker`] → [`measure`]
+//! → [`Model`]. Only a few seconds of frames are kept (the classifier's look-back and
+//! look-ahead), so memory does not depend on the recording's length.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::{measure, Features, Model, LOOKAHEAD, LOOKBACK};
+use crate::onset::{OnsetParams, OnsetPicker};
+use crate::resample::Resampler;
+use crate::stft::{frame_time_s, Frame, Stft, HOP_S};
+
+/// Settings of the whole detector. Stored in the index so a result says how it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DetectorParams {
+    /// Onset picking.
+    pub onset: OnsetParams,
+    /// Transients less than this far above the background are not reported at all, dB.
+    pub min_snr_db: f32,
+    /// Confidence at or above which a transient is labelled `explosion`.
+    pub threshold: f32,
+}
+
+impl Default for DetectorParams {
+    fn default() -> Self {
+        DetectorParams { onset: OnsetParams::default(), min_snr_db: 10.0, threshold: 0.5 }
+    }
+}
+
+/// What a transient was judged to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Label {
+    /// A probable explosion.
+    Explosion,
+    /// Another impulsive sound.
+    Other,
+}
+
+impl Label {
+    /// The label as written in the outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Explosion => "explosion",
+            Label::Other => "other",
+        }
+    }
+}
+
+/// A transient found in a recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    /// Onset time, seconds from the start of the recording.
+    pub start_s: f64,
+    /// End of the tail, seconds.
+    pub end_s: f64,
+    /// Time of the loudest frame, seconds.
+    pub peak_s: f64,
+    /// `explosion` or `other`.
+    pub label: Label,
+    /// Probability of an explosion, 0..1.
+    pub confidence: f32,
+    /// Peak sample level near the peak, dB re full scale (at the source rate).
+    pub peak_dbfs: f32,
+    /// True if samples near the peak reach full scale (the microphone or codec clipped).
+    pub clipped: bool,
+    /// The measurements the confidence was computed from.
+    pub features: Features,
+}
+
+/// Streaming detector for one recording.
+#[derive(Debug)]
+pub struct Detector {
+    params: DetectorParams,
+    model: Model,
+    resampler: Resampler,
+    stft: Stft,
+    picker: OnsetPicker,
+    resampled: Vec<f32>,
+    /// Recent frames; `frames[0]` is frame number `first_frame`.
+    frames: VecDeque<Frame>,
+    first_frame: u64,
+    pending: VecDeque<u64>,
+    /// Peak |sample| at the source rate per 10 ms block; `native_peaks[0]` is block `first_block`.
+    native_peaks: VecDeque<f32>,
+    first_block: u64,
+    native_rate: u64,
+    native_count: u64,
+    scratch: Vec<f32>,
+    window: Vec<Frame>,
+    transients: Vec<(Detection, bool)>,
+}
+
+impl Detector {
+    /// A detector for audio at `sample_rate` Hz.
+    pub fn new(sample_rate: u32, params: DetectorParams, model: Model) -> Self {
+        Detector {
+            params,
+            model,
+            resampler: Resampler::new(sample_rate),
+            stft: Stft::new(),
+            picker: OnsetPicker::new(params.onset),
+            resampled: Vec::with_capacity(8192),
+            frames: VecDeque::with_capacity(LOOKBACK + LOOKAHEAD + 64),
+            first_frame: 0,
+            pending: VecDeque::new(),
+            native_peaks: VecDeque::new(),
+            first_block: 0,
+            native_rate: u64::from(sample_rate.max(1)),
+            native_count: 0,
+            scratch: Vec::with_capacity(128),
+            window: Vec::with_capacity(LOOKBACK + LOOKAHEAD + 1),
+            transients: Vec::new(),
+        }
+    }
+
+    /// Feeds the next mono samples at the source rate.
+    pub fn push(&mut self, samples: &[f32]) {
+        self.track_native_peaks(samples);
+        self.resampled.clear();
+        self.resampler.process(samples, &mut self.resampled);
+        self.analyse_resampled();
+    }
+
+    /// Ends the stream and returns every reported transient, in time order.
+    pub fn finish(mut self) -> Vec<Detection> {
+        self.resampled.clear();
+        self.resampler.finish(&mut self.resampled);
+        self.analyse_resampled();
+        while let Some(onset) = self.pending.pop_front() {
+            self.classify(onset);
+        }
+        self.transients.into_iter().filter(|(_, reported)| *reported).map(|(d, _)| d).collect()
+    }
+
+    /// Ends the stream and returns every onset with its features, reported or not
+    /// (for training and diagnosis).
+    pub fn finish_all(mut self) -> Vec<Detection> {
+        self.resampled.clear();
+        self.resampler.finish(&mut self.resampled);
+        self.analyse_resampled();
+        while let Some(onset) = self.pending.pop_front() {
+            self.classify(onset);
+        }
+        self.transients.into_iter().map(|(d, _)| d).collect()
+    }
+
+    fn track_native_peaks(&mut self, samples: &[f32]) {
+        for &s in samples {
+            let block = self.native_count * 100 / self.native_rate;
+            let idx = (block - self.first_block) as usize;
+            if idx >= self.native_peaks.len() {
+                self.native_peaks.push_back(0.0);
+            }
+            if let Some(p) = self.native_peaks.back_mut() {
+                *p = p.max(s.abs());
+            }
+            self.native_count += 1;
+        }
+    }
+
+    fn analyse_resampled(&mut self) {
+        let Detector { stft, resampled, frames, picker, pending, .. } = self;
+        stft.process(resampled, |frame| {
+            frames.push_back(frame);
+            if let Some(onset) = picker.push(frame.flux_db) {
+                pending.push_back(onset);
+            }
+        });
+        let last = self.first_frame + self.frames.len() as u64;
+        while let Some(&onset) = self.pending.front() {
+            if onset + LOOKAHEAD as u64 > last {
+                break;
+            }
+            self.pending.pop_front();
+            self.classify(onset);
+        }
+        self.trim_history();
+    }
+
+    fn trim_history(&mut self) {
+        let keep_from = match self.pending.front() {
+            Some(&onset) => onset.saturating_sub(LOOKBACK as u64),
+            None => {
+                (self.first_frame + self.frames.len() as u64).saturating_sub((LOOKBACK + 16) as u64)
+            }
+        };
+        while self.first_frame < keep_from && !self.frames.is_empty() {
+            self.frames.pop_front();
+            self.first_frame += 1;
+        }
+        // Native peaks are kept for the same span (10 ms blocks = frames).
+        let keep_block = (frame_time_s(self.first_frame) * 100.0) as u64;
+        while self.first_block + 1 < keep_block && self.native_peaks.len() > 1 {
+            self.native_peaks.pop_front();
+            self.first_block += 1;
+        }
+    }
+
+    fn classify(&mut self, onset: u64) {
+        let from = onset.saturating_sub(LOOKBACK as u64).max(self.first_frame);
+        let to = (onset + LOOKAHEAD as u64 + 1).min(self.first_frame + self.frames.len() as u64);
+        if onset < self.first_frame || onset >= to {
+            return;
+        }
+        self.window.clear();
+        let start = (from - self.first_frame) as usize;
+        let end = (to - self.first_frame) as usize;
+        self.window.extend(self.frames.range(start..end));
+        let (features, extent) = measure(&self.window, (onset - from) as usize, &mut self.scratch);
+        let confidence = self.model.confidence(&features);
+        // The onset function peaks when the frame's centre reaches the rise; half a hop earlier
+        // is the best estimate of where the sound starts.
+        let start_s = (frame_time_s(onset) - HOP_S / 2.0).max(0.0);
+        let peak_s = frame_time_s(onset + extent.peak as u64);
+        let end_s = frame_time_s(onset + extent.end as u64).max(peak_s);
+        let (peak, clipped) = self.native_peak_between(start_s, peak_s + 0.25);
+        let reported = features.snr_db >= self.params.min_snr_db;
+        let detection = Detection {
+            start_s,
+            end_s,
+            peak_s,
+            label: if confidence >= self.params.threshold {
+                Label::Explosion
+            } else {
+                Label::Other
+            },
+            confidence,
+            peak_dbfs: 20.0 * (peak + 1e-9).log10(),
+            clipped,
+            features,
+        };
+        self.transients.push((detection, reported));
+    }
+
+    /// Largest source-rate sample between two times, and whether it reached full scale.
+    fn native_peak_between(&self, from_s: f64, to_s: f64) -> (f32, bool) {
+        let a = ((from_s * 100.0) as u64).max(self.first_block);
+        let b = (to_s * 100.0).ceil() as u64;
+        let peak = (a..=b)
+            .filter_map(|blk| self.native_peaks.get((blk - self.first_block) as usize))
+            .fold(0.0f32, |m, &p| m.max(p));
+        (peak, peak >= 0.999)
+    }
+}

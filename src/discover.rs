@@ -1,0 +1,97 @@
+//! Discovery: which files under the given paths are recordings to scan.
+//!
+//! Folders are walked recursively (symbolic links are not followed, hidden entries are
+//! skipped); files are kept by extension. A file named directly on the command line is
+//! always scanned, whatever its extension, so a user can point at an odd file on purpose.
+//! The result is sorted, so the index never depends on the order the disk lists files in.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+/// Extensions of audio and video files phones and messaging apps produce.
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "opus", "ogg", "oga", "m4a", "mp4", "3gp", "3gpp", "aac", "mp3", "wav", "wave", "flac", "mka",
+    "mkv", "webm", "caf", "aif", "aiff", "mov", "m4v",
+];
+
+/// One recording to scan.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Input {
+    /// Where the file is.
+    pub path: PathBuf,
+    /// How the file is named in outputs: relative to the scanned folder, or as given.
+    pub display: String,
+}
+
+/// Is `path` named like a recording?
+pub fn is_audio(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
+
+/// Lists the recordings under `roots`. Unreadable folders are reported in `warnings`.
+pub fn discover(roots: &[PathBuf], warnings: &mut Vec<String>) -> Result<Vec<Input>, Error> {
+    let mut inputs = Vec::new();
+    for root in roots {
+        let meta = std::fs::metadata(root).map_err(|_| Error::MissingInput(root.clone()))?;
+        if meta.is_file() {
+            inputs.push(Input { path: root.clone(), display: root.display().to_string() });
+        } else {
+            walk(root, root, &mut inputs, warnings);
+        }
+    }
+    inputs.sort();
+    inputs.dedup_by(|a, b| a.path == b.path);
+    Ok(inputs)
+}
+
+fn walk(root: &Path, dir: &Path, inputs: &mut Vec<Input>, warnings: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            warnings.push(format!("{}: cannot list folder: {e}", dir.display()));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            walk(root, &path, inputs, warnings);
+        } else if kind.is_file() && is_audio(&path) {
+            let display = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+            inputs.push(Input { path, display });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_folders_keeps_audio_sorted_and_relative() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sub = dir.path().join("night 2");
+        std::fs::create_dir(&sub).expect("mkdir");
+        for name in ["b.opus", "a.M4A", "notes.txt", ".hidden.mp3"] {
+            std::fs::write(dir.path().join(name), b"x").expect("write");
+        }
+        std::fs::write(sub.join("c.wav"), b"x").expect("write");
+        let mut warnings = Vec::new();
+        let found = discover(&[dir.path().to_path_buf()], &mut warnings).expect("discover");
+        let names: Vec<_> = found.iter().map(|i| i.display.as_str()).collect();
+        assert_eq!(names, ["a.M4A", "b.opus", "night 2/c.wav"]);
+    }
+
+    #[test]
+    fn a_missing_path_is_a_fatal_error_naming_it() {
+        let err = discover(&[PathBuf::from("/no/such/place")], &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("/no/such/place"));
+    }
+}

@@ -1,0 +1,95 @@
+//! Writing outputs: `index.json`, `detections.csv`. Every file is written to a temporary
+//! file in the same folder and renamed over the target, so a killed run leaves either the
+//! old file or the new one, never half of one.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::index::Index;
+
+/// Columns of `detections.csv`, in order.
+pub const CSV_COLUMNS: [&str; 10] = [
+    "file",
+    "start_s",
+    "end_s",
+    "peak_s",
+    "label",
+    "confidence",
+    "peak_dbfs",
+    "clipped",
+    "snr_db",
+    "tail_s",
+];
+
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let wrap = |source| Error::Write { path: path.to_path_buf(), source };
+    let mut tmp = tempfile::Builder::new().prefix(".blastscan-").tempfile_in(dir).map_err(wrap)?;
+    tmp.write_all(bytes).map_err(wrap)?;
+    tmp.as_file().sync_all().map_err(wrap)?;
+    tmp.persist(path).map_err(|e| wrap(e.error))?;
+    Ok(())
+}
+
+/// Creates the output folder and checks it can be written, before any work starts.
+pub fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir)
+        .map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+    tempfile::Builder::new()
+        .prefix(".blastscan-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|source| Error::Write { path: dir.to_path_buf(), source })
+}
+
+/// `index.json` as pretty-printed JSON.
+pub fn index_json(index: &Index) -> Vec<u8> {
+    // Serialising plain data structs to a Vec cannot fail.
+    let mut out = serde_json::to_vec_pretty(index).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// `detections.csv`: one row per detection, see [`CSV_COLUMNS`].
+pub fn detections_csv(index: &Index) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(CSV_COLUMNS);
+    for rec in &index.recordings {
+        for d in &rec.detections {
+            let _ = w.write_record([
+                rec.path.clone(),
+                format!("{:.3}", d.start_s),
+                format!("{:.3}", d.end_s),
+                format!("{:.3}", d.peak_s),
+                d.label.as_str().to_string(),
+                format!("{:.3}", d.confidence),
+                format!("{:.1}", d.peak_dbfs),
+                d.clipped.to_string(),
+                format!("{:.1}", d.features.snr_db),
+                format!("{:.2}", d.features.tail_s),
+            ]);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// Writes `index.json` and `detections.csv` into `dir`; returns their paths.
+pub fn write_index(dir: &Path, index: &Index) -> Result<[PathBuf; 2], Error> {
+    let json = dir.join("index.json");
+    let csv = dir.join("detections.csv");
+    write_atomic(&json, &index_json(index))?;
+    write_atomic(&csv, &detections_csv(index))?;
+    Ok([json, csv])
+}
+
+/// Reads an `index.json` written by [`write_index`].
+pub fn read_index(path: &Path) -> Result<Index, Error> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::Read { path: path.to_path_buf(), reason: e.to_string() })?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        reason: format!("not a blastscan index ({e}); run `blastscan scan` to make one"),
+    })
+}

@@ -1,0 +1,92 @@
+//! The index: what a scan found, per recording. Serialised as `index.json`.
+//!
+//! Bump [`SCHEMA_VERSION`] whenever a field changes meaning or disappears; adding a field
+//! does not need a bump. The README documents every field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::{Detection, DetectorParams, Label};
+
+/// Version of the `index.json` layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole scan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    /// Layout version, see [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Always `blastscan`.
+    pub tool: String,
+    /// Version of the tool that wrote the index.
+    pub tool_version: String,
+    /// Parameters the detector ran with.
+    pub detector: DetectorParams,
+    /// Totals.
+    pub summary: Summary,
+    /// One entry per input file, sorted by path.
+    pub recordings: Vec<Recording>,
+}
+
+/// Totals over the scan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Files scanned (including failures).
+    pub files: usize,
+    /// Files that could not be analysed.
+    pub failed: usize,
+    /// Hours of audio analysed.
+    pub audio_hours: f64,
+    /// Transients reported (any label).
+    pub detections: usize,
+    /// Transients labelled `explosion`.
+    pub explosions: usize,
+}
+
+/// One input file and what was found in it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    /// The path as given, or relative to the scanned folder.
+    pub path: String,
+    /// Length of the decoded audio, seconds.
+    pub duration_s: f64,
+    /// Source sample rate, Hz (0 if unknown).
+    pub sample_rate: u32,
+    /// Source channel count (0 if unknown).
+    pub channels: u16,
+    /// Codec short name, empty if the file could not be opened.
+    pub codec: String,
+    /// Packets that failed to decode and were skipped.
+    pub skipped_packets: u64,
+    /// Problems that did not stop decoding.
+    pub decode_warnings: Vec<String>,
+    /// Why the file could not be analysed; `None` when it was.
+    pub error: Option<String>,
+    /// Transients found, in time order.
+    pub detections: Vec<Detection>,
+}
+
+impl Index {
+    /// Builds an index from per-file results, computing the summary.
+    pub fn new(detector: DetectorParams, mut recordings: Vec<Recording>) -> Self {
+        recordings.sort_by(|a, b| a.path.cmp(&b.path));
+        let summary = Summary {
+            files: recordings.len(),
+            failed: recordings.iter().filter(|r| r.error.is_some()).count(),
+            audio_hours: recordings.iter().map(|r| r.duration_s).sum::<f64>() / 3600.0,
+            detections: recordings.iter().map(|r| r.detections.len()).sum(),
+            explosions: recordings
+                .iter()
+                .flat_map(|r| &r.detections)
+                .filter(|d| d.label == Label::Explosion)
+                .count(),
+        };
+        Index {
+            schema_version: SCHEMA_VERSION,
+            tool: "blastscan".into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            detector,
+            summary,
+            recordings,
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! blastscan: turn hours of field recordings into a timestamped index of probable explosions.
+//!
+//! The pipeline, one module per stage, read top to bottom:
+//! [`discover`] → [`decode`] → [`resample`] → [`stft`] → [`onset`] → [`classify`]
+//! (glued by [`detect`]) → [`index`] → [`export`]. [`pipeline`] is the only module that
+//! knows about threads;
+#![warn(missing_docs)]
+
+pub mod classify;
+pub mod decode;
+pub mod detect;
+pub mod discover;
+pub mod error;
+pub mod export;
+pub mod index;
+pub mod model;
+pub mod onset;
+pub mod pipeline;
+pub mod resample;
+pub mod stft;
+
+pub use detect::{Detection, DetectorParams, Label};
+pub use error::{Error, FileError};

@@ -1,0 +1,255 @@
+//! Streaming short-time Fourier transform and per-frame spectral measurements.
+//!
+//! Input: mono samples at [`ANALYSIS_RATE`]. Each frame is [`FRAME_LEN`] samples (32 ms)
+//! with a Hann window, taken every [`HOP_LEN`] samples (10 ms). For each frame we keep only
+//! what the onset and classification stages need (a [`Frame`]): log energies in a few
+//! bands, spectral flatness and a band-wise log-energy flux. Bins are never stored, so the
+//! history kept by later stages is a few floats per 10 ms.
+//!
+//! The FFT is planned once per stream with `realfft` (real-to-complex); the input, output
+//! and scratch buffers are owned by the stream and reused, so the hot loop does not allocate.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use crate::resample::ANALYSIS_RATE;
+
+/// Samples per analysis frame (32 ms at 8 kHz).
+pub const FRAME_LEN: usize = 256;
+/// Samples between frames (10 ms at 8 kHz).
+pub const HOP_LEN: usize = 80;
+/// Seconds between frames.
+pub const HOP_S: f64 = HOP_LEN as f64 / ANALYSIS_RATE as f64;
+/// Frames per second.
+pub const FRAMES_PER_S: f64 = 1.0 / HOP_S;
+
+/// Coarse bands used by the classifier, in Hz: low (blast body), low-mid, mid, high.
+pub const BANDS_HZ: [(f64, f64); 4] =
+    [(30.0, 250.0), (250.0, 1000.0), (1000.0, 2000.0), (2000.0, 3800.0)];
+/// Index of the low band in [`Frame::band_db`].
+pub const LOW: usize = 0;
+/// Index of the high band in [`Frame::band_db`].
+pub const HIGH: usize = 3;
+
+/// Number of log-spaced sub-bands the onset function is computed over.
+const FLUX_BANDS: usize = 16;
+/// Energy floor (about -120 dB re full scale) so digital silence stays finite.
+const FLOOR: f32 = 1e-12;
+
+/// What one STFT frame contributes to later stages.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Frame {
+    /// Energy of 30-3800 Hz in dB re a full-scale sine.
+    pub level_db: f32,
+    /// Energy per band of [`BANDS_HZ`], dB re a full-scale sine.
+    pub band_db: [f32; 4],
+    /// Spectral flatness (Wiener entropy) of 30-3800 Hz, 0 (tonal) to 1 (white noise).
+    pub flatness: f32,
+    /// Onset detection function: mean positive rise of sub-band log energy since the
+    /// previous frame, in dB.
+    pub flux_db: f32,
+    /// Largest absolute sample value inside the frame's hop (at the analysis rate).
+    pub peak: f32,
+}
+
+/// Converts a stream of samples into [`Frame`]s.
+pub struct Stft {
+    fft: Arc<dyn RealToComplex<f32>>,
+    window: Vec<f32>,
+    pending: Vec<f32>,
+    input: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    power: Vec<f32>,
+    band_bins: [(usize, usize); 4],
+    flux_bins: Vec<(usize, usize)>,
+    prev_flux_db: Vec<f32>,
+    cur_flux_db: Vec<f32>,
+    analysed_bins: (usize, usize),
+    norm: f32,
+    first: bool,
+}
+
+impl std::fmt::Debug for Stft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stft").field("pending", &self.pending.len()).finish_non_exhaustive()
+    }
+}
+
+impl Default for Stft {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn bin_of(hz: f64) -> usize {
+    (hz * FRAME_LEN as f64 / f64::from(ANALYSIS_RATE)).round() as usize
+}
+
+impl Stft {
+    /// A new stream. Frame `i` covers samples `i * HOP_LEN .. i * HOP_LEN + FRAME_LEN`.
+    pub fn new() -> Self {
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FRAME_LEN);
+        // Periodic Hann window.
+        let window: Vec<f32> = (0..FRAME_LEN)
+            .map(|n| {
+                let x = std::f32::consts::TAU * n as f32 / FRAME_LEN as f32;
+                0.5 - 0.5 * x.cos()
+            })
+            .collect();
+        let wsum: f32 = window.iter().sum();
+        // A full-scale sine puts |X| = wsum / 2 in its bin; count both of its neighbours.
+        let norm = 1.0 / (wsum * wsum / 4.0 * 1.5);
+        let band_bins = BANDS_HZ.map(|(lo, hi)| (bin_of(lo).max(1), bin_of(hi)));
+        let (lo, hi) = (bin_of(BANDS_HZ[0].0).max(1), bin_of(BANDS_HZ[3].1));
+        // Log-spaced sub-bands for the flux, each at least one bin wide.
+        let mut flux_bins = Vec::with_capacity(FLUX_BANDS);
+        let ratio = (hi as f64 / lo as f64).powf(1.0 / FLUX_BANDS as f64);
+        let mut start = lo;
+        for b in 1..=FLUX_BANDS {
+            let end = ((lo as f64 * ratio.powi(b as i32)).round() as usize).max(start + 1).min(hi);
+            if end > start {
+                flux_bins.push((start, end));
+            }
+            start = end;
+        }
+        Stft {
+            spectrum: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            input: fft.make_input_vec(),
+            fft,
+            window,
+            pending: Vec::with_capacity(FRAME_LEN * 4),
+            power: vec![0.0; FRAME_LEN / 2 + 1],
+            band_bins,
+            prev_flux_db: vec![0.0; flux_bins.len()],
+            cur_flux_db: vec![0.0; flux_bins.len()],
+            flux_bins,
+            analysed_bins: (lo, hi),
+            norm,
+            first: true,
+        }
+    }
+
+    /// Feeds samples; calls `emit` for each completed frame, in order.
+    pub fn process(&mut self, samples: &[f32], mut emit: impl FnMut(Frame)) {
+        self.pending.extend_from_slice(samples);
+        let mut start = 0;
+        while start + FRAME_LEN <= self.pending.len() {
+            let frame = self.analyse(start);
+            emit(frame);
+            start += HOP_LEN;
+        }
+        self.pending.drain(..start);
+    }
+
+    fn analyse(&mut self, start: usize) -> Frame {
+        let chunk = &self.pending[start..start + FRAME_LEN];
+        let mut peak = 0.0f32;
+        // The hop "belongs" to the frame's centre: the peak is taken there.
+        let centre = FRAME_LEN / 2 - HOP_LEN / 2;
+        for &s in &chunk[centre..centre + HOP_LEN] {
+            peak = peak.max(s.abs());
+        }
+        for ((x, &s), &w) in self.input.iter_mut().zip(chunk).zip(&self.window) {
+            *x = s * w;
+        }
+        // The buffers have the lengths the plan asked for, so this cannot fail.
+        let _ =
+            self.fft.process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch);
+        for (p, c) in self.power.iter_mut().zip(&self.spectrum) {
+            *p = c.norm_sqr() * self.norm;
+        }
+        let power = &self.power;
+        let band_sum = |(a, b): (usize, usize)| power[a..b].iter().sum::<f32>();
+        let band_db = self.band_bins.map(|r| to_db(band_sum(r)));
+        let (lo, hi) = self.analysed_bins;
+        let total = band_sum((lo, hi));
+        // Flatness: geometric over arithmetic mean of the power spectrum (Wiener entropy).
+        let n = (hi - lo) as f32;
+        let log_mean = power[lo..hi].iter().map(|p| (p + FLOOR).ln()).sum::<f32>() / n;
+        let flatness = (log_mean.exp() / (total / n + FLOOR)).clamp(0.0, 1.0);
+        // Band-wise log-energy flux (after Bello et al. 2005, "A tutorial on onset detection
+        // in music signals", §3.1.1 spectral difference, on log-compressed sub-band energies
+        // as in Klapuri 1999): level-independent, since a gain shifts every band equally.
+        for (cur, &r) in self.cur_flux_db.iter_mut().zip(&self.flux_bins) {
+            *cur = to_db(band_sum(r) / (r.1 - r.0) as f32);
+        }
+        let flux_db = if self.first {
+            0.0
+        } else {
+            self.cur_flux_db
+                .iter()
+                .zip(&self.prev_flux_db)
+                .map(|(c, p)| (c - p).max(0.0))
+                .sum::<f32>()
+                / self.cur_flux_db.len() as f32
+        };
+        self.first = false;
+        std::mem::swap(&mut self.cur_flux_db, &mut self.prev_flux_db);
+        Frame { level_db: to_db(total), band_db, flatness, flux_db, peak }
+    }
+}
+
+/// Power to dB with a floor.
+#[inline]
+pub fn to_db(power: f32) -> f32 {
+    10.0 * (power + FLOOR).log10()
+}
+
+/// Time in seconds of the centre of frame `index`.
+pub fn frame_time_s(index: u64) -> f64 {
+    (index as f64 * HOP_LEN as f64 + FRAME_LEN as f64 / 2.0) / f64::from(ANALYSIS_RATE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(signal: &[f32]) -> Vec<Frame> {
+        let mut stft = Stft::new();
+        let mut out = Vec::new();
+        for chunk in signal.chunks(333) {
+            stft.process(chunk, |f| out.push(f));
+        }
+        out
+    }
+
+    #[test]
+    fn a_full_scale_tone_reads_near_zero_db_in_its_band() {
+        let tone: Vec<f32> =
+            (0..8000).map(|i| (std::f32::consts::TAU * 125.0 * i as f32 / 8000.0).sin()).collect();
+        let f = frames(&tone);
+        assert_eq!(f.len(), (8000 - FRAME_LEN) / HOP_LEN + 1);
+        let mid = f[50];
+        assert!(mid.band_db[LOW].abs() < 2.0, "{:?}", mid);
+        assert!(mid.band_db[HIGH] < -60.0, "{:?}", mid);
+        assert!(mid.flatness < 0.05);
+    }
+
+    #[test]
+    fn white_noise_is_flat_and_a_step_in_level_gives_flux() {
+        let mut state = 12345u32;
+        let mut noise = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as f32 / u32::MAX as f32 - 0.5
+        };
+        let signal: Vec<f32> =
+            (0..16000).map(|i| noise() * if i < 8000 { 0.01 } else { 0.5 }).collect();
+        let f = frames(&signal);
+        assert!(f[40].flatness > 0.4, "{}", f[40].flatness);
+        let (argmax, max) = f
+            .iter()
+            .enumerate()
+            .map(|(i, fr)| (i, fr.flux_db))
+            .fold((0, 0.0f32), |a, b| if b.1 > a.1 { b } else { a });
+        // 34 dB step: the flux peaks on a frame that straddles sample 8000.
+        assert!(max > 15.0, "{max}");
+        let t = frame_time_s(argmax as u64);
+        assert!((t - 1.0).abs() < 0.03, "{t}");
+    }
+}
