@@ -58,36 +58,36 @@ pub struct Features {
     pub low_jump_db: f32,
 }
 
+/// Number of model inputs, see [`Features::model_inputs`].
+pub const INPUTS: usize = 8;
+
 impl Features {
-    /// Names of the model's inputs, in [`Features::to_vector`] order.
-    pub const NAMES: [&'static str; 11] = [
+    /// Names of the model's inputs, in [`Features::model_inputs`] order.
+    pub const INPUT_NAMES: [&'static str; INPUTS] = [
         "snr_db",
         "jump_db",
-        "flux_db",
-        "rise_s",
-        "tail_s",
-        "low_tail_s",
+        "low_jump_db",
+        "ln(rise_s + 0.02)",
+        "ln(tail_s + 0.05)",
+        "ln(low_tail_s + 0.05)",
         "low_share",
         "low_share_tail",
-        "high_share",
-        "flatness",
-        "low_jump_db",
     ];
 
-    /// The features as the model's input vector.
-    pub fn to_vector(&self) -> [f32; 11] {
+    /// The model's input vector. Durations enter as logarithms (their spread is
+    /// multiplicative). Flatness and the high-band share are measured and reported but not
+    /// used: they depend on the codec's bandwidth (low-bitrate Opus and AAC cut the top
+    /// band) more than on the source.
+    pub fn model_inputs(&self) -> [f32; INPUTS] {
         [
             self.snr_db,
             self.jump_db,
-            self.flux_db,
-            self.rise_s,
-            self.tail_s,
-            self.low_tail_s,
+            self.low_jump_db,
+            (self.rise_s + 0.02).ln(),
+            (self.tail_s + 0.05).ln(),
+            (self.low_tail_s + 0.05).ln(),
             self.low_share,
             self.low_share_tail,
-            self.high_share,
-            self.flatness,
-            self.low_jump_db,
         ]
     }
 }
@@ -157,7 +157,15 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Featu
     let floor_db = (peak_db - 20.0).max(background + 3.0);
     let end = tail_end(after, peak, |f| f.level_db < floor_db);
     let low_floor = (low_peak - 20.0).max(low_background + 10.0).min(low_peak);
-    let low_end = tail_end(after, 0, |f| f.band_db[LOW] < low_floor);
+    let low_peak_at = after[..search]
+        .iter()
+        .enumerate()
+        .fold(
+            (0, f32::MIN),
+            |acc, (i, f)| if f.band_db[LOW] > acc.1 { (i, f.band_db[LOW]) } else { acc },
+        )
+        .0;
+    let low_end = tail_end(after, low_peak_at, |f| f.band_db[LOW] < low_floor);
 
     let share = |range: std::ops::Range<usize>, band: usize| -> f32 {
         let range = range.start.min(after.len())..range.end.min(after.len());
@@ -211,11 +219,11 @@ fn tail_end(frames: &[Frame], from: usize, quiet: impl Fn(&Frame) -> bool) -> us
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Model {
     /// Mean of each feature in the training set.
-    pub mean: [f32; 11],
+    pub mean: [f32; INPUTS],
     /// Standard deviation of each feature in the training set.
-    pub scale: [f32; 11],
+    pub scale: [f32; INPUTS],
     /// Weight of each standardised feature.
-    pub weights: [f32; 11],
+    pub weights: [f32; INPUTS],
     /// Intercept.
     pub bias: f32,
 }
@@ -223,7 +231,7 @@ pub struct Model {
 impl Model {
     /// Probability that the transient is an explosion.
     pub fn confidence(&self, features: &Features) -> f32 {
-        let x = features.to_vector();
+        let x = features.model_inputs();
         let mut z = self.bias;
         for i in 0..x.len() {
             z += self.weights[i] * (x[i] - self.mean[i]) / self.scale[i];

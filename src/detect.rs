@@ -26,7 +26,7 @@ pub struct DetectorParams {
 
 impl Default for DetectorParams {
     fn default() -> Self {
-        DetectorParams { onset: OnsetParams::default(), min_snr_db: 10.0, threshold: 0.5 }
+        DetectorParams { onset: OnsetParams::default(), min_snr_db: 10.0, threshold: 0.2 }
     }
 }
 
@@ -71,6 +71,12 @@ pub struct Detection {
     pub features: Features,
 }
 
+/// How strongly a transient stands out from what came just before it, over the whole
+/// spectrum and in the low band: the onset of a cluster that best captures the event.
+fn rise_strength(d: &Detection) -> f32 {
+    d.features.jump_db + d.features.low_jump_db
+}
+
 /// Streaming detector for one recording.
 #[derive(Debug)]
 pub struct Detector {
@@ -91,8 +97,16 @@ pub struct Detector {
     native_count: u64,
     scratch: Vec<f32>,
     window: Vec<Frame>,
-    transients: Vec<(Detection, bool)>,
+    /// The strongest transient of the cluster being gathered, and when the cluster began.
+    cluster: Option<(Detection, f64)>,
+    detections: Vec<Detection>,
 }
+
+/// Onsets closer than this to the first onset of a cluster are one event: a blast's
+/// leading edge, its peak and its echoes give several onset-function peaks, and a speech
+/// syllable just before a blast must not take its place. The strongest onset (largest
+/// onset function) of the cluster stands for it.
+pub const MERGE_S: f64 = 0.5;
 
 impl Detector {
     /// A detector for audio at `sample_rate` Hz.
@@ -113,7 +127,8 @@ impl Detector {
             native_count: 0,
             scratch: Vec::with_capacity(128),
             window: Vec::with_capacity(LOOKBACK + LOOKAHEAD + 1),
-            transients: Vec::new(),
+            cluster: None,
+            detections: Vec::new(),
         }
     }
 
@@ -133,19 +148,10 @@ impl Detector {
         while let Some(onset) = self.pending.pop_front() {
             self.classify(onset);
         }
-        self.transients.into_iter().filter(|(_, reported)| *reported).map(|(d, _)| d).collect()
-    }
-
-    /// Ends the stream and returns every onset with its features, reported or not
-    /// (for training and diagnosis).
-    pub fn finish_all(mut self) -> Vec<Detection> {
-        self.resampled.clear();
-        self.resampler.finish(&mut self.resampled);
-        self.analyse_resampled();
-        while let Some(onset) = self.pending.pop_front() {
-            self.classify(onset);
+        if let Some((winner, _)) = self.cluster.take() {
+            self.detections.push(winner);
         }
-        self.transients.into_iter().map(|(d, _)| d).collect()
+        self.detections
     }
 
     fn track_native_peaks(&mut self, samples: &[f32]) {
@@ -218,7 +224,9 @@ impl Detector {
         let peak_s = frame_time_s(onset + extent.peak as u64);
         let end_s = frame_time_s(onset + extent.end as u64).max(peak_s);
         let (peak, clipped) = self.native_peak_between(start_s, peak_s + 0.25);
-        let reported = features.snr_db >= self.params.min_snr_db;
+        if features.snr_db < self.params.min_snr_db {
+            return;
+        }
         let detection = Detection {
             start_s,
             end_s,
@@ -233,7 +241,24 @@ impl Detector {
             clipped,
             features,
         };
-        self.transients.push((detection, reported));
+        self.gather(detection);
+    }
+
+    /// Non-maximum suppression over [`MERGE_S`] clusters, streaming.
+    fn gather(&mut self, detection: Detection) {
+        match &mut self.cluster {
+            Some((winner, began)) if detection.start_s - *began < MERGE_S => {
+                if rise_strength(&detection) > rise_strength(winner) {
+                    *winner = detection;
+                }
+            }
+            slot => {
+                let began = detection.start_s;
+                if let Some((done, _)) = slot.replace((detection, began)) {
+                    self.detections.push(done);
+                }
+            }
+        }
     }
 
     /// Largest source-rate sample between two times, and whether it reached full scale.

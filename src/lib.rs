@@ -3,7 +3,7 @@
 //! The pipeline, one module per stage, read top to bottom:
 //! [`discover`] → [`decode`] → [`resample`] → [`stft`] → [`onset`] → [`classify`]
 //! (glued by [`detect`]) → [`index`] → [`export`]. [`pipeline`] is the only module that
-//! knows about threads;
+//! knows about threads; [`eval`] scores detections against reference labels.
 #![warn(missing_docs)]
 
 pub mod classify;
@@ -11,6 +11,7 @@ pub mod decode;
 pub mod detect;
 pub mod discover;
 pub mod error;
+pub mod eval;
 pub mod export;
 pub mod index;
 pub mod model;
