@@ -13,6 +13,9 @@
 //! standardised features, so its output is a probability. Also prints cross-set checks
 //! (train on one folder, test on the others) so overfitting to one set shows.
 
+// Matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use std::path::{Path, PathBuf};
 
 use blastscan::classify::{Features, Model, INPUTS};
@@ -222,7 +225,7 @@ fn report(model: &Model, test: &[&Example]) -> String {
 }
 
 fn render(model: &Model, sets: &[String]) -> String {
-    let list = |v: &[f32; N]| v.iter().map(|x| format!("{x:.6}")).collect::<Vec<_>>().join(", ");
+    let list = |v: &[f32; N]| v.iter().map(|x| format!("{x:.5}")).collect::<Vec<_>>().join(", ");
     format!(
         "//! Weights of the explosion classifier (logistic regression over standardised features).\n\
          //!\n\
@@ -231,7 +234,7 @@ fn render(model: &Model, sets: &[String]) -> String {
          use crate::classify::Model;\n\n\
          /// The model used by default.\n\
          pub const DEFAULT_MODEL: Model = Model {{\n    \
-         mean: [{}],\n    scale: [{}],\n    weights: [{}],\n    bias: {:.6},\n}};\n",
+         mean: [{}],\n    scale: [{}],\n    weights: [{}],\n    bias: {:.5},\n}};\n",
         sets.join(" "),
         Features::INPUT_NAMES.join(", "),
         list(&model.mean),

@@ -36,7 +36,7 @@ pub const LOOKAHEAD: usize = 400;
 pub struct Features {
     /// Peak level over the median level of the preceding second, dB.
     pub snr_db: f32,
-    /// Peak level over the level just before the onset (30-80 ms earlier), dB.
+    /// Level over the first 100 ms over the level just before the onset (30-80 ms earlier), dB.
     pub jump_db: f32,
     /// Onset detection function at the onset, dB.
     pub flux_db: f32,
@@ -54,7 +54,7 @@ pub struct Features {
     pub high_share: f32,
     /// Mean spectral flatness over the first 100 ms.
     pub flatness: f32,
-    /// Rise of the low band (30-250 Hz) over its level before the onset, dB.
+    /// Rise of the low band (30-250 Hz) in the first 100 ms over its level before, dB.
     pub low_jump_db: f32,
 }
 
@@ -151,6 +151,11 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Featu
         }
     });
     let low_peak = after[..search].iter().map(|f| f.band_db[LOW]).fold(f32::MIN, f32::max);
+    // The rises are measured over the first 100 ms: a later, louder sound in the same
+    // half-second must not be credited to this onset.
+    let early = &after[..after.len().min(10)];
+    let early_level = early.iter().map(|f| f.level_db).fold(f32::MIN, f32::max);
+    let early_low = early.iter().map(|f| f.band_db[LOW]).fold(f32::MIN, f32::max);
 
     // Tail: first frame after the peak below max(peak - 20 dB, background + 3 dB), held for
     // 50 ms so a single quiet frame does not end it.
@@ -180,12 +185,12 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Featu
             0.0
         }
     };
-    let flat_n = after.len().min(10).max(1);
+    let flat_n = after.len().clamp(1, 10);
     let flatness = after[..flat_n].iter().map(|f| f.flatness).sum::<f32>() / flat_n as f32;
 
     let features = Features {
         snr_db: peak_db - background,
-        jump_db: peak_db - pre_level,
+        jump_db: early_level - pre_level,
         flux_db: after[0].flux_db,
         rise_s: secs(peak),
         tail_s: secs(end.saturating_sub(peak)),
@@ -194,7 +199,7 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Featu
         low_share_tail: share(30..150, LOW),
         high_share: share(0..5, HIGH),
         flatness,
-        low_jump_db: low_peak - pre_low,
+        low_jump_db: early_low - pre_low,
     };
     (features, Extent { peak, end })
 }
@@ -233,8 +238,8 @@ impl Model {
     pub fn confidence(&self, features: &Features) -> f32 {
         let x = features.model_inputs();
         let mut z = self.bias;
-        for i in 0..x.len() {
-            z += self.weights[i] * (x[i] - self.mean[i]) / self.scale[i];
+        for (i, v) in x.iter().enumerate() {
+            z += self.weights[i] * (v - self.mean[i]) / self.scale[i];
         }
         1.0 / (1.0 + (-z).exp())
     }

@@ -19,6 +19,7 @@ pub mod onset;
 pub mod pipeline;
 pub mod resample;
 pub mod stft;
+pub mod synth;
 
 pub use detect::{Detection, DetectorParams, Label};
 pub use error::{Error, FileError};

@@ -30,7 +30,7 @@ pub struct OnsetParams {
 
 impl Default for OnsetParams {
     fn default() -> Self {
-        OnsetParams { delta_db: 1.5, min_flux_db: 3.0, min_gap_s: 0.25 }
+        OnsetParams { delta_db: 1.5, min_flux_db: 3.0, min_gap_s: 0.05 }
     }
 }
 
@@ -123,7 +123,7 @@ mod tests {
     fn picks_isolated_peaks_above_the_median_and_respects_the_gap() {
         let mut flux = vec![0.5f32; 400];
         flux[150] = 10.0;
-        flux[160] = 12.0; // within 0.25 s of 150: suppressed
+        flux[153] = 12.0; // within 0.05 s of 150: suppressed
         flux[300] = 2.0; // below the absolute floor
         flux[350] = 6.0;
         let mut picker = OnsetPicker::new(OnsetParams::default());
