@@ -46,7 +46,7 @@ struct ScanArgs {
 
 impl ScanArgs {
     /// Validates the raw flags into a scan configuration.
-    fn into_config(&self) -> Result<ScanConfig, Error> {
+    fn to_config(&self) -> Result<ScanConfig, Error> {
         if self.threads == Some(0) {
             return Err(Error::Usage("--threads must be at least 1".into()));
         }
@@ -81,7 +81,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 }
 
 fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
-    let config = args.into_config()?;
+    let config = args.to_config()?;
     export::prepare_out_dir(&args.out)?;
     let mut warnings = Vec::new();
     let inputs = discover::discover(&args.inputs, &mut warnings)?;
