@@ -271,3 +271,29 @@ impl Detector {
         (peak, peak >= 0.999)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DEFAULT_MODEL;
+    use crate::synth::{blast, mix, wind, Distance};
+
+    #[test]
+    fn history_stays_bounded_however_long_the_stream() {
+        let rate = 16000;
+        let mut minute = wind(rate, 60.0, 0.01, 3);
+        mix(&mut minute, &blast(rate, Distance::Near, 0.8, 4), 30.0, rate);
+        let mut d = Detector::new(rate, DetectorParams::default(), DEFAULT_MODEL);
+        let mut most = 0;
+        for _ in 0..20 {
+            for chunk in minute.chunks(960) {
+                d.push(chunk);
+                most = most.max(d.frames.len()).max(d.native_peaks.len());
+            }
+        }
+        assert!(most <= LOOKBACK + LOOKAHEAD + 64, "kept {most} frames");
+        let found = d.finish();
+        let blasts = found.iter().filter(|x| x.label == Label::Explosion).count();
+        assert_eq!(blasts, 20, "one blast per minute for 20 minutes");
+    }
+}

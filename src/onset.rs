@@ -123,7 +123,7 @@ mod tests {
     fn picks_isolated_peaks_above_the_median_and_respects_the_gap() {
         let mut flux = vec![0.5f32; 400];
         flux[150] = 10.0;
-        flux[153] = 12.0; // within 0.05 s of 150: suppressed
+        flux[154] = 12.0; // a peak of its own, but within 0.05 s of 150: suppressed
         flux[300] = 2.0; // below the absolute floor
         flux[350] = 6.0;
         let mut picker = OnsetPicker::new(OnsetParams::default());
