@@ -1,1 +1,99 @@
-fn main() {}
+//! Decode-only vs decode + detect, per format, on a generated 10-minute recording
+//! (wind, speech-like babble, a blast every 30 s).
+//!
+//! ```text
+//! cargo bench --bench throughput
+//! ```
+//! Encoded copies are made once with ffmpeg (a test-time helper, never a runtime
+//! dependency) under `target/bench-audio/`. Throughput is reported in seconds of audio per
+//! second (criterion's "elements" are audio seconds), i.e. x realtime on one core.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+use blastscan::decode::Decoder;
+use blastscan::detect::{Detector, DetectorParams};
+use blastscan::model::DEFAULT_MODEL;
+use blastscan::synth::{blast, mix, speech, wind, write_wav, Distance};
+
+const SECONDS: f64 = 600.0;
+const RATE: u32 = 48000;
+
+fn bench_audio() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-audio");
+    let wav = dir.join("ten_minutes_48k.wav");
+    if !wav.exists() {
+        std::fs::create_dir_all(&dir).expect("create target/bench-audio");
+        let mut track = wind(RATE, SECONDS, 0.01, 1);
+        mix(&mut track, &speech(RATE, SECONDS, 0.05, 2), 0.0, RATE);
+        let mut at = 15.0;
+        while at < SECONDS - 5.0 {
+            mix(&mut track, &blast(RATE, Distance::Near, 0.7, at as u32), at, RATE);
+            at += 30.0;
+        }
+        write_wav(&wav, &track, RATE).expect("write bench WAV");
+    }
+    dir
+}
+
+fn encode(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    if !out.exists() {
+        let status = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+            .arg(dir.join("ten_minutes_48k.wav"))
+            .args(args)
+            .arg(&out)
+            .status()
+            .expect("ffmpeg is needed to make the bench files (apt-get install ffmpeg)");
+        assert!(status.success(), "ffmpeg failed for {name}");
+    }
+    out
+}
+
+fn decode_only(path: &Path) -> usize {
+    let mut decoder = Decoder::open(path).expect("bench file decodes");
+    let mut chunk = Vec::new();
+    let mut n = 0;
+    while decoder.next_chunk(&mut chunk).expect("decode") {
+        n += chunk.len();
+    }
+    n
+}
+
+fn decode_and_detect(path: &Path) -> usize {
+    let mut decoder = Decoder::open(path).expect("bench file decodes");
+    let mut chunk = Vec::new();
+    let mut detector: Option<Detector> = None;
+    while decoder.next_chunk(&mut chunk).expect("decode") {
+        let rate = decoder.info().sample_rate;
+        detector
+            .get_or_insert_with(|| Detector::new(rate, DetectorParams::default(), DEFAULT_MODEL))
+            .push(&chunk);
+    }
+    detector.map_or(0, |d| d.finish().len())
+}
+
+fn formats(c: &mut Criterion) {
+    let dir = bench_audio();
+    let files = [
+        ("wav_48k", dir.join("ten_minutes_48k.wav")),
+        ("wav_16k", encode(&dir, "ten_minutes_16k.wav", &["-ar", "16000", "-c:a", "pcm_s16le"])),
+        ("opus_24k", encode(&dir, "ten_minutes_24k.opus", &["-c:a", "libopus", "-b:a", "24k"])),
+        ("aac_48k_m4a", encode(&dir, "ten_minutes_48k.m4a", &["-c:a", "aac", "-b:a", "48k"])),
+        ("mp3_64k", encode(&dir, "ten_minutes_64k.mp3", &["-c:a", "libmp3lame", "-b:a", "64k"])),
+    ];
+    for (name, path) in &files {
+        let mut group = c.benchmark_group(*name);
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(SECONDS as u64));
+        group.bench_function("decode_only", |b| b.iter(|| decode_only(path)));
+        group.bench_function("decode_and_detect", |b| b.iter(|| decode_and_detect(path)));
+        group.finish();
+    }
+}
+
+criterion_group!(benches, formats);
+criterion_main!(benches);

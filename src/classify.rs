@@ -15,8 +15,9 @@
 //! * **Salience** (`snr_db`: peak over the median level of the preceding second;
 //!   `jump_db`: peak over the level just before the onset) and onset strength (`flux_db`).
 //!   Both are relative, so a recording 20 dB quieter gives the same values.
-//! * **Spectral shape**: flatness (broadband noise vs harmonic speech) and the share
-//!   above 2 kHz at the onset (a supersonic crack or a clap is bright).
+//! * **Brightness**: the share above 2 kHz at the onset (a supersonic crack or a clap is
+//!   bright). Measured and reported, not used by the model: codecs at low bit rates cut
+//!   that band, so it says more about the codec than the source.
 //!
 //! The features are combined by logistic regression (weights in [`crate::model`], trained
 //! by `cargo run --release --example train`, see the README); its output is the
@@ -52,8 +53,6 @@ pub struct Features {
     pub low_share_tail: f32,
     /// Share of energy above 2 kHz over the first 50 ms.
     pub high_share: f32,
-    /// Mean spectral flatness over the first 100 ms.
-    pub flatness: f32,
     /// Rise of the low band (30-250 Hz) in the first 100 ms over its level before, dB.
     pub low_jump_db: f32,
 }
@@ -75,9 +74,7 @@ impl Features {
     ];
 
     /// The model's input vector. Durations enter as logarithms (their spread is
-    /// multiplicative). Flatness and the high-band share are measured and reported but not
-    /// used: they depend on the codec's bandwidth (low-bitrate Opus and AAC cut the top
-    /// band) more than on the source.
+    /// multiplicative). The high-band share is reported but not used (see the module doc).
     pub fn model_inputs(&self) -> [f32; INPUTS] {
         [
             self.snr_db,
@@ -185,8 +182,6 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Featu
             0.0
         }
     };
-    let flat_n = after.len().clamp(1, 10);
-    let flatness = after[..flat_n].iter().map(|f| f.flatness).sum::<f32>() / flat_n as f32;
 
     let features = Features {
         snr_db: peak_db - background,
@@ -198,7 +193,6 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Featu
         low_share: share(0..30, LOW),
         low_share_tail: share(30..150, LOW),
         high_share: share(0..5, HIGH),
-        flatness,
         low_jump_db: early_low - pre_low,
     };
     (features, Extent { peak, end })

@@ -154,17 +154,22 @@ impl Detector {
         self.detections
     }
 
-    fn track_native_peaks(&mut self, samples: &[f32]) {
-        for &s in samples {
+    fn track_native_peaks(&mut self, mut samples: &[f32]) {
+        // Whole 10 ms blocks at a time: one division per block, not per sample.
+        while !samples.is_empty() {
             let block = self.native_count * 100 / self.native_rate;
-            let idx = (block - self.first_block) as usize;
-            if idx >= self.native_peaks.len() {
+            let block_end = ((block + 1) * self.native_rate).div_ceil(100);
+            let take = ((block_end - self.native_count) as usize).clamp(1, samples.len());
+            let (head, rest) = samples.split_at(take);
+            let peak = head.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+            if block >= self.first_block + self.native_peaks.len() as u64 {
                 self.native_peaks.push_back(0.0);
             }
             if let Some(p) = self.native_peaks.back_mut() {
-                *p = p.max(s.abs());
+                *p = p.max(peak);
             }
-            self.native_count += 1;
+            self.native_count += take as u64;
+            samples = rest;
         }
     }
 

@@ -3,7 +3,7 @@
 //! Input: mono samples at [`ANALYSIS_RATE`]. Each frame is [`FRAME_LEN`] samples (32 ms)
 //! with a Hann window, taken every [`HOP_LEN`] samples (10 ms). For each frame we keep only
 //! what the onset and classification stages need (a [`Frame`]): log energies in a few
-//! bands, spectral flatness and a band-wise log-energy flux. Bins are never stored, so the
+//! bands and a band-wise log-energy flux. Bins are never stored, so the
 //! history kept by later stages is a few floats per 10 ms.
 //!
 //! The FFT is planned once per stream with `realfft` (real-to-complex); the input, output
@@ -45,8 +45,6 @@ pub struct Frame {
     pub level_db: f32,
     /// Energy per band of [`BANDS_HZ`], dB re a full-scale sine.
     pub band_db: [f32; 4],
-    /// Spectral flatness (Wiener entropy) of 30-3800 Hz, 0 (tonal) to 1 (white noise).
-    pub flatness: f32,
     /// Onset detection function: mean positive rise of sub-band log energy since the
     /// previous frame, in dB.
     pub flux_db: f32,
@@ -167,10 +165,6 @@ impl Stft {
         let band_db = self.band_bins.map(|r| to_db(band_sum(r)));
         let (lo, hi) = self.analysed_bins;
         let total = band_sum((lo, hi));
-        // Flatness: geometric over arithmetic mean of the power spectrum (Wiener entropy).
-        let n = (hi - lo) as f32;
-        let log_mean = power[lo..hi].iter().map(|p| (p + FLOOR).ln()).sum::<f32>() / n;
-        let flatness = (log_mean.exp() / (total / n + FLOOR)).clamp(0.0, 1.0);
         // Band-wise log-energy flux (after Bello et al. 2005, "A tutorial on onset detection
         // in music signals", §3.1.1 spectral difference, on log-compressed sub-band energies
         // as in Klapuri 1999): level-independent, since a gain shifts every band equally.
@@ -189,7 +183,7 @@ impl Stft {
         };
         self.first = false;
         std::mem::swap(&mut self.cur_flux_db, &mut self.prev_flux_db);
-        Frame { level_db: to_db(total), band_db, flatness, flux_db, peak }
+        Frame { level_db: to_db(total), band_db, flux_db, peak }
     }
 }
 
@@ -226,11 +220,10 @@ mod tests {
         let mid = f[50];
         assert!(mid.band_db[LOW].abs() < 2.0, "{:?}", mid);
         assert!(mid.band_db[HIGH] < -60.0, "{:?}", mid);
-        assert!(mid.flatness < 0.05);
     }
 
     #[test]
-    fn white_noise_is_flat_and_a_step_in_level_gives_flux() {
+    fn a_step_in_level_gives_flux() {
         let mut state = 12345u32;
         let mut noise = || {
             state ^= state << 13;
@@ -241,7 +234,6 @@ mod tests {
         let signal: Vec<f32> =
             (0..16000).map(|i| noise() * if i < 8000 { 0.01 } else { 0.5 }).collect();
         let f = frames(&signal);
-        assert!(f[40].flatness > 0.4, "{}", f[40].flatness);
         let (argmax, max) = f
             .iter()
             .enumerate()
