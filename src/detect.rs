@@ -26,7 +26,7 @@ pub struct DetectorParams {
 
 impl Default for DetectorParams {
     fn default() -> Self {
-        DetectorParams { onset: OnsetParams::default(), min_snr_db: 10.0, threshold: 0.2 }
+        DetectorParams { onset: OnsetParams::default(), min_snr_db: 10.0, threshold: 0.3 }
     }
 }
 
