@@ -100,7 +100,13 @@ pub fn scan(inputs: &[Input], config: &ScanConfig) -> Result<ScanOutcome, Error>
                 let total = audio_ms.fetch_add((rec.duration_s * 1000.0) as u64, Ordering::Relaxed)
                     + (rec.duration_s * 1000.0) as u64;
                 if let Some(e) = &rec.error {
-                    bar.println(format!("blastscan: {}: {e}", input.path.display()));
+                    // Per-file errors are always shown, above the bar when there is one.
+                    let line = format!("blastscan: {}: {e}", input.path.display());
+                    if bar.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        bar.println(line);
+                    }
                 }
                 bar.set_message(format!("{:.2} h of audio", total as f64 / 3.6e6));
                 bar.inc(1);

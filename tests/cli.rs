@@ -137,7 +137,11 @@ fn bad_files_get_per_file_errors_the_batch_goes_on_and_exit_is_2() {
     std::fs::write(inputs.join("good.wav"), &wav).expect("write");
     let out = dir.path().join("out");
     let assert = blastscan().args(["scan", "--quiet", "--out"]).arg(&out).arg(&inputs).assert();
-    assert.code(2);
+    let assert = assert.code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    for name in ["empty.opus", "truncated_header.wav", "random_bytes.mp3"] {
+        assert!(stderr.contains(name), "stderr does not name {name}: {stderr}");
+    }
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("index.json")).expect("index written"))
             .expect("valid json");
