@@ -13,7 +13,8 @@
 //! * **Rise time** (`rise_s`) from onset to peak: near blasts and cracks are abrupt;
 //!   speech syllables rise over tens of milliseconds.
 //! * **Salience** (`snr_db`: peak over the median level of the preceding second;
-//!   `jump_db`: peak over the level just before the onset) and onset strength (`flux_db`).
+//!   `jump_db`: the first 100 ms over the level just before the onset) and onset strength
+//!   (`flux_db`).
 //!   Both are relative, so a recording 20 dB quieter gives the same values.
 //! * **Brightness**: the share above 2 kHz at the onset (a supersonic crack or a clap is
 //!   bright). Measured and reported, not used by the model: codecs at low bit rates cut
@@ -126,47 +127,27 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Featu
     let low_background = if scratch.is_empty() { after[0].band_db[LOW] } else { median(scratch) };
     // The level just before the onset: frames 3..8 back (30-80 ms), clear of the window's
     // overlap with the onset itself.
-    let pre: Vec<f32> = before.iter().rev().skip(3).take(5).map(|f| f.level_db).collect();
+    let pre_frames = || before.iter().rev().skip(3).take(5);
     let pre_level =
-        if pre.is_empty() { background } else { pre.iter().copied().fold(f32::MIN, f32::max) };
-    let pre_low: f32 = before
-        .iter()
-        .rev()
-        .skip(3)
-        .take(5)
-        .map(|f| f.band_db[LOW])
-        .fold(f32::MIN, f32::max)
-        .max(low_background.min(after[0].band_db[LOW]));
+        if before.len() > 3 { max_of(pre_frames(), |f| f.level_db) } else { background };
+    let pre_low =
+        max_of(pre_frames(), |f| f.band_db[LOW]).max(low_background.min(after[0].band_db[LOW]));
 
     // Peak within 0.5 s of the onset.
     let search = after.len().min(50);
-    let (peak, peak_db) = after[..search].iter().enumerate().fold((0, f32::MIN), |acc, (i, f)| {
-        if f.level_db > acc.1 {
-            (i, f.level_db)
-        } else {
-            acc
-        }
-    });
-    let low_peak = after[..search].iter().map(|f| f.band_db[LOW]).fold(f32::MIN, f32::max);
+    let (peak, peak_db) = argmax(&after[..search], |f| f.level_db);
+    let (low_peak_at, low_peak) = argmax(&after[..search], |f| f.band_db[LOW]);
     // The rises are measured over the first 100 ms: a later, louder sound in the same
     // half-second must not be credited to this onset.
     let early = &after[..after.len().min(10)];
-    let early_level = early.iter().map(|f| f.level_db).fold(f32::MIN, f32::max);
-    let early_low = early.iter().map(|f| f.band_db[LOW]).fold(f32::MIN, f32::max);
+    let early_level = max_of(early.iter(), |f| f.level_db);
+    let early_low = max_of(early.iter(), |f| f.band_db[LOW]);
 
     // Tail: first frame after the peak below max(peak - 20 dB, background + 3 dB), held for
     // 50 ms so a single quiet frame does not end it.
     let floor_db = (peak_db - 20.0).max(background + 3.0);
     let end = tail_end(after, peak, |f| f.level_db < floor_db);
     let low_floor = (low_peak - 20.0).max(low_background + 10.0).min(low_peak);
-    let low_peak_at = after[..search]
-        .iter()
-        .enumerate()
-        .fold(
-            (0, f32::MIN),
-            |acc, (i, f)| if f.band_db[LOW] > acc.1 { (i, f.band_db[LOW]) } else { acc },
-        )
-        .0;
     let low_end = tail_end(after, low_peak_at, |f| f.band_db[LOW] < low_floor);
 
     let share = |range: std::ops::Range<usize>, band: usize| -> f32 {
@@ -196,6 +177,20 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Featu
         low_jump_db: early_low - pre_low,
     };
     (features, Extent { peak, end })
+}
+
+/// Largest value of `value` over `frames` (`f32::MIN` when there are none).
+fn max_of<'a>(frames: impl Iterator<Item = &'a Frame>, value: impl Fn(&Frame) -> f32) -> f32 {
+    frames.map(value).fold(f32::MIN, f32::max)
+}
+
+/// Index and value of the first largest `value` over `frames` (0 and `f32::MIN` if empty).
+fn argmax(frames: &[Frame], value: impl Fn(&Frame) -> f32) -> (usize, f32) {
+    frames
+        .iter()
+        .map(value)
+        .enumerate()
+        .fold((0, f32::MIN), |acc, (i, v)| if v > acc.1 { (i, v) } else { acc })
 }
 
 /// First frame at or after `from` where `quiet` holds for 5 frames in a row (or the end).

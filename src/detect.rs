@@ -104,8 +104,8 @@ pub struct Detector {
 
 /// Onsets closer than this to the first onset of a cluster are one event: a blast's
 /// leading edge, its peak and its echoes give several onset-function peaks, and a speech
-/// syllable just before a blast must not take its place. The strongest onset (largest
-/// onset function) of the cluster stands for it.
+/// syllable just before a blast must not take its place. The onset with the largest
+/// [`rise_strength`] stands for it.
 pub const MERGE_S: f64 = 0.5;
 
 impl Detector {
