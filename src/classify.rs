@@ -10,7 +10,7 @@
 //! * **Tail length** (`tail_s`, `low_tail_s`): time until the level falls 20 dB below the
 //!   peak or to the background. A blast rumbles for seconds; a muzzle blast, a slam or a
 //!   bump is over in tens to hundreds of milliseconds.
-//! * **Rise time** (`rise_s`) from onset to peak: near blasts and cracks are abrupt;
+//! * **Rise time** (`rise_s`) from onset to within 3 dB of the peak: near blasts and cracks are abrupt;
 //!   speech syllables rise over tens of milliseconds.
 //! * **Salience** (`snr_db`: peak over the median level of the preceding second;
 //!   `jump_db`: the first 100 ms over the level just before the onset) and onset strength
@@ -42,7 +42,8 @@ pub struct Features {
     pub jump_db: f32,
     /// Onset detection function at the onset, dB.
     pub flux_db: f32,
-    /// Onset to peak level, seconds.
+    /// Onset to the first frame within 3 dB of the peak level, seconds. (Not to the peak
+    /// itself: two nearly equal maxima would make that jump with the codec.)
     pub rise_s: f32,
     /// Peak to 20 dB down (or back to the background), seconds.
     pub tail_s: f32,
@@ -168,7 +169,9 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Featu
         snr_db: peak_db - background,
         jump_db: early_level - pre_level,
         flux_db: after[0].flux_db,
-        rise_s: secs(peak),
+        rise_s: secs(
+            after[..search].iter().position(|f| f.level_db >= peak_db - 3.0).unwrap_or(peak),
+        ),
         tail_s: secs(end.saturating_sub(peak)),
         low_tail_s: secs(low_end),
         low_share: share(0..30, LOW),

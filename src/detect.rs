@@ -108,6 +108,10 @@ pub struct Detector {
 /// [`rise_strength`] stands for it.
 pub const MERGE_S: f64 = 0.5;
 
+/// An onset inside a reported event's tail is a new event only if it peaks at least this
+/// much louder than the event, dB.
+pub const TAIL_MARGIN_DB: f32 = 0.0;
+
 impl Detector {
     /// A detector for audio at `sample_rate` Hz.
     pub fn new(sample_rate: u32, params: DetectorParams, model: Model) -> Self {
@@ -257,6 +261,11 @@ impl Detector {
                     *winner = detection;
                 }
             }
+            // Inside the tail of the event just found and no louder: its reverberation or
+            // rumble, not a new event.
+            Some((winner, _))
+                if detection.start_s < winner.end_s
+                    && detection.peak_dbfs <= winner.peak_dbfs + TAIL_MARGIN_DB => {}
             slot => {
                 let began = detection.start_s;
                 if let Some((done, _)) = slot.replace((detection, began)) {

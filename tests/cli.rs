@@ -107,7 +107,7 @@ fn every_format_decodes_and_gives_the_same_detection() {
         assert_eq!(blasts.len(), 1, "{name}: {:#?}", rec.detections);
         assert!((blasts[0].start_s - ref_blast.start_s).abs() <= 0.05, "{name}: {:?}", blasts[0]);
         assert!(
-            (blasts[0].confidence - ref_blast.confidence).abs() <= 0.1,
+            (blasts[0].confidence - ref_blast.confidence).abs() <= 0.05,
             "{name}: {:?}",
             blasts[0]
         );
