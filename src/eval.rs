@@ -12,7 +12,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::detect::Label;
 use crate::error::Error;
+use crate::index::Index;
 
 /// Classes the scorer ignores: they can sound like distant blasts.
 pub const AMBIGUOUS: [&str; 2] = ["thunder", "fireworks"];
@@ -179,6 +181,201 @@ pub fn score(labels: &Labels, detections: &[(String, f64)], collar_s: f64) -> Sc
     s
 }
 
+/// One point of the precision/recall curve: scores when every detection with
+/// `confidence >= threshold` counts as an explosion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Confidence cut-off.
+    pub threshold: f64,
+    /// Precision at that cut-off.
+    pub precision: f64,
+    /// Recall at that cut-off.
+    pub recall: f64,
+    /// F1 at that cut-off.
+    pub f1: f64,
+    /// False alarms per hour of audio at that cut-off.
+    pub false_alarms_per_hour: f64,
+}
+
+/// How often detections in one confidence band are blast onsets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CalibrationBand {
+    /// Lower bound of the band (inclusive).
+    pub from: f64,
+    /// Upper bound of the band (exclusive, except 1.0).
+    pub to: f64,
+    /// Detections in the band (thunder and fireworks left out).
+    pub detections: usize,
+    /// Of those, how many start within the collar of a reference explosion's onset.
+    pub blasts: usize,
+    /// `blasts / detections` (0 when the band is empty).
+    pub share: f64,
+}
+
+/// Everything `blastscan eval` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Scores of the index's own labels (`label == explosion`).
+    #[serde(flatten)]
+    pub score: Score,
+    /// Hours of audio in the recordings the labels name.
+    pub hours: f64,
+    /// False alarms per hour of that audio (`None` without audio).
+    pub false_alarms_per_hour: Option<f64>,
+    /// Scores at other confidence cut-offs.
+    pub curve: Vec<CurvePoint>,
+    /// Share of blast onsets per confidence band.
+    pub calibration: Vec<CalibrationBand>,
+}
+
+/// Cut-offs of [`Report::curve`].
+pub const CURVE_THRESHOLDS: [f64; 10] = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+/// Bands of [`Report::calibration`].
+pub const CALIBRATION_BANDS: [(f64, f64); 6] =
+    [(0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.0)];
+
+/// Scores an index against reference labels with the scorer's rules.
+///
+/// Recordings are matched by file base name, like the scorer. Hours count the recordings
+/// that the labels name and the index holds.
+pub fn evaluate(index: &Index, labels: &Labels, collar_s: f64) -> Report {
+    let name_of = |path: &str| base_name(path);
+    let mut all = Vec::new();
+    let mut labelled = Vec::new();
+    for rec in &index.recordings {
+        let name = name_of(&rec.path);
+        for d in &rec.detections {
+            all.push((name.clone(), d.start_s, f64::from(d.confidence)));
+            if d.label == Label::Explosion {
+                labelled.push((name.clone(), d.start_s));
+            }
+        }
+    }
+    let hours: f64 = index
+        .recordings
+        .iter()
+        .filter(|r| labels.by_file.contains_key(&name_of(&r.path)))
+        .map(|r| r.duration_s)
+        .sum::<f64>()
+        / 3600.0;
+    let per_hour = |fp: usize| if hours > 0.0 { Some(fp as f64 / hours) } else { None };
+    let score_at = |threshold: f64| {
+        let kept: Vec<(String, f64)> =
+            all.iter().filter(|d| d.2 >= threshold).map(|d| (d.0.clone(), d.1)).collect();
+        score(labels, &kept, collar_s)
+    };
+    let curve = CURVE_THRESHOLDS
+        .iter()
+        .map(|&threshold| {
+            let s = score_at(threshold);
+            CurvePoint {
+                threshold,
+                precision: s.precision,
+                recall: s.recall,
+                f1: s.f1,
+                false_alarms_per_hour: per_hour(s.fp).unwrap_or(0.0),
+            }
+        })
+        .collect();
+    let main = score(labels, &labelled, collar_s);
+    Report {
+        false_alarms_per_hour: per_hour(main.fp),
+        score: main,
+        hours,
+        curve,
+        calibration: calibration(&all, labels, collar_s),
+    }
+}
+
+/// Tallies, per confidence band, how many detections are blast onsets. Detections claim
+/// reference explosions in order of decreasing confidence (as in average-precision
+/// scoring), each reference once: a second detection on the same blast is not a blast onset.
+fn calibration(all: &[(String, f64, f64)], labels: &Labels, collar_s: f64) -> Vec<CalibrationBand> {
+    let mut bands: Vec<CalibrationBand> = CALIBRATION_BANDS
+        .iter()
+        .map(|&(from, to)| CalibrationBand { from, to, detections: 0, blasts: 0, share: 0.0 })
+        .collect();
+    let mut order: Vec<&(String, f64, f64)> = all.iter().collect();
+    order.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.1.total_cmp(&b.1)));
+    let mut claimed: BTreeSet<(&str, usize)> = BTreeSet::new();
+    let empty = Vec::new();
+    for (file, start, confidence) in order {
+        let refs = labels.by_file.get(file).unwrap_or(&empty);
+        let blast = refs.iter().enumerate().position(|(i, r)| {
+            r.class == "explosion"
+                && (start - r.onset_s).abs() <= collar_s
+                && !claimed.contains(&(file.as_str(), i))
+        });
+        let blast = blast.map(|i| {
+            claimed.insert((file.as_str(), i));
+        });
+        if blast.is_none() {
+            let others: Vec<Reference> =
+                refs.iter().filter(|r| r.class != "explosion").cloned().collect();
+            if match_recording(&[*start], &others, collar_s).0[0] == Outcome::Ignored {
+                continue;
+            }
+        }
+        let last = bands.len() - 1;
+        let band = bands.iter().position(|b| *confidence < b.to).unwrap_or(last);
+        bands[band].detections += 1;
+        bands[band].blasts += usize::from(blast.is_some());
+    }
+    for b in &mut bands {
+        b.share = ratio(b.blasts, b.detections);
+    }
+    bands
+}
+
+/// The report as text for a terminal. `threshold` is the cut-off the index was labelled at.
+pub fn render_text(r: &Report, threshold: f32) -> String {
+    use std::fmt::Write;
+    let mut t = String::new();
+    let s = &r.score;
+    let fa = r.false_alarms_per_hour.map_or("n/a".into(), |v| format!("{v:.1}"));
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        t,
+        "At the index's threshold ({threshold}): precision {:.3}  recall {:.3}  F1 {:.3}",
+        s.precision, s.recall, s.f1
+    );
+    let _ = writeln!(
+        t,
+        "  {} hits, {} false alarms, {} missed, {} on thunder/fireworks (ignored); \
+         {:.3} h of audio, {fa} false alarms per hour",
+        s.tp, s.fp, s.r#fn, s.ignored, r.hours
+    );
+    if !s.false_alarms_by_cause.is_empty() {
+        let causes: Vec<String> =
+            s.false_alarms_by_cause.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+        let _ = writeln!(t, "  false alarms fell on: {}", causes.join(", "));
+    }
+    let _ = writeln!(t, "\nIf you cut at another confidence:");
+    let _ = writeln!(
+        t,
+        "  {:>9} {:>9} {:>7} {:>6} {:>14}",
+        "cut-off", "precision", "recall", "F1", "false alarms/h"
+    );
+    for p in &r.curve {
+        let _ = writeln!(
+            t,
+            "  {:>9.2} {:>9.3} {:>7.3} {:>6.3} {:>14.1}",
+            p.threshold, p.precision, p.recall, p.f1, p.false_alarms_per_hour
+        );
+    }
+    let _ = writeln!(t, "\nHow often a detection in each confidence band is a blast onset:");
+    let _ =
+        writeln!(t, "  {:>11} {:>10} {:>7} {:>6}", "confidence", "detections", "blasts", "share");
+    for b in &r.calibration {
+        let _ = writeln!(
+            t,
+            "  {:>4.1} - {:<4.1} {:>10} {:>7} {:>6.3}",
+            b.from, b.to, b.detections, b.blasts, b.share
+        );
+    }
+    t
+}
+
 fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 {
         0.0
@@ -204,5 +401,22 @@ mod tests {
         assert_eq!(outcomes, [Hit, FalseAlarm, FalseAlarm, Ignored, FalseAlarm]);
         assert_eq!(missed, 0);
         assert_eq!(causes, ["explosion tail (duplicate)", "gunshot", "speech/background"]);
+    }
+
+    #[test]
+    fn calibration_gives_each_blast_to_its_most_confident_detection() {
+        let mut labels = Labels::default();
+        labels
+            .by_file
+            .insert("a.wav".into(), vec![r(10.0, 12.0, "explosion"), r(20.0, 25.0, "thunder")]);
+        let dets = [
+            ("a.wav".to_string(), 9.8, 0.4),   // on the blast, but less confident
+            ("a.wav".to_string(), 10.3, 0.95), // claims the blast
+            ("a.wav".to_string(), 21.0, 0.8),  // on thunder: left out
+            ("a.wav".to_string(), 40.0, 0.6),  // nothing there
+        ];
+        let bands = calibration(&dets, &labels, COLLAR_S);
+        let counts: Vec<(usize, usize)> = bands.iter().map(|b| (b.detections, b.blasts)).collect();
+        assert_eq!(counts, [(0, 0), (0, 0), (1, 0), (1, 0), (0, 0), (1, 1)]);
     }
 }

@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::index::Index;
 
+/// File name of the index inside an output folder.
+pub const INDEX_JSON: &str = "index.json";
+/// File name of the detections table inside an output folder.
+pub const DETECTIONS_CSV: &str = "detections.csv";
+
 /// Columns of `detections.csv`, in order.
 pub const CSV_COLUMNS: [&str; 10] = [
     "file",
@@ -77,8 +82,8 @@ pub fn detections_csv(index: &Index) -> Vec<u8> {
 
 /// Writes `index.json` and `detections.csv` into `dir`; returns their paths.
 pub fn write_index(dir: &Path, index: &Index) -> Result<[PathBuf; 2], Error> {
-    let json = dir.join("index.json");
-    let csv = dir.join("detections.csv");
+    let json = dir.join(INDEX_JSON);
+    let csv = dir.join(DETECTIONS_CSV);
     write_atomic(&json, &index_json(index))?;
     write_atomic(&csv, &detections_csv(index))?;
     Ok([json, csv])

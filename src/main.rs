@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use blastscan::detect::DetectorParams;
 use blastscan::pipeline::{scan, ScanConfig};
-use blastscan::{discover, export, model, Error};
+use blastscan::{discover, eval, export, model, Error};
 
 #[derive(Parser, Debug)]
 #[command(name = "blastscan", version, about = "Find probable explosions in field recordings")]
@@ -23,6 +23,30 @@ struct Cli {
 enum Command {
     /// Decode recordings, detect transients, classify them and write the index.
     Scan(ScanArgs),
+    /// Score an index against your own reference labels (file,onset_s,offset_s,class).
+    Eval(EvalArgs),
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// The scan's output folder (or its index.json).
+    out: PathBuf,
+    /// Reference labels: CSV with file,onset_s,offset_s,class (class `explosion` for blasts;
+    /// `thunder` and `fireworks` are ignored).
+    #[arg(long)]
+    labels: PathBuf,
+    /// A detection within this many seconds of a reference onset is a hit.
+    #[arg(long, default_value_t = eval::COLLAR_S)]
+    collar: f64,
+    /// `text` for people, `json` for machines.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -77,6 +101,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Eval(args) => run_eval(&args),
     }
 }
 
@@ -109,4 +134,24 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         eprintln!("wrote {} and {}", json.display(), csv.display());
     }
     Ok(if s.failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn run_eval(args: &EvalArgs) -> Result<ExitCode, Error> {
+    if !(args.collar.is_finite() && args.collar >= 0.0) {
+        return Err(Error::Usage("--collar must be a number of seconds, 0 or more".into()));
+    }
+    let index_path =
+        if args.out.is_dir() { args.out.join(export::INDEX_JSON) } else { args.out.clone() };
+    let index = export::read_index(&index_path)?;
+    let labels = eval::Labels::read(&args.labels)?;
+    let report = eval::evaluate(&index, &labels, args.collar);
+    match args.format {
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&report)
+                .map_err(|e| Error::Usage(format!("cannot encode the report: {e}")))?;
+            println!("{json}");
+        }
+        Format::Text => print!("{}", eval::render_text(&report, index.detector.threshold)),
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -78,6 +78,23 @@ fn a_distant_blast_is_found_and_a_quieter_copy_gives_the_same_answer() {
     assert!((a[0].confidence - b[0].confidence).abs() < 0.05);
 }
 
+#[test]
+fn a_clipped_recording_gives_the_same_answer_and_says_it_clipped() {
+    // A near blast into a phone microphone: 12 dB of gain pushed through a hard limit at
+    // full scale, as an overloaded input stage or codec does.
+    let mut track = wind(RATE, 20.0, 0.005, 10);
+    mix(&mut track, &blast(RATE, Distance::Near, 0.6, 11), 9.0, RATE);
+    let clean = detect(&track, RATE);
+    let clipped_track: Vec<f32> = track.iter().map(|s| (s * 4.0).clamp(-1.0, 1.0)).collect();
+    let clipped = detect(&clipped_track, RATE);
+    let (a, b) = (explosions(&clean), explosions(&clipped));
+    assert_eq!(a.len(), 1, "{clean:#?}");
+    assert_eq!(b.len(), 1, "{clipped:#?}");
+    assert!(!a[0].clipped && b[0].clipped, "{:?} / {:?}", a[0], b[0]);
+    assert!((a[0].start_s - b[0].start_s).abs() <= 0.05, "{:?} / {:?}", a[0], b[0]);
+    assert!((a[0].confidence - b[0].confidence).abs() <= 0.05, "{:?} / {:?}", a[0], b[0]);
+}
+
 /// Fixtures made by tests/fixtures/make.sh: one recording, a near blast at 3.0 s.
 const FORMATS: [&str; 10] = [
     "blast_at_3s_16k_mono.wav",
