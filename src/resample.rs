@@ -18,6 +18,8 @@ const HALF_WIDTH_OUT: f64 = 6.0;
 const KAISER_BETA: f64 = 6.0;
 /// Cut-off as a fraction of the lower of the two Nyquist rates.
 const CUTOFF: f64 = 0.92;
+/// Kernel rows are padded with zeros to a multiple of this many taps (see [`dot`]).
+const LANES: usize = 8;
 /// Fractional positions tabulated.
 const PHASES: usize = 64;
 
@@ -29,12 +31,17 @@ pub struct Resampler {
     /// Kernel taps per phase (`PHASES + 1` rows of `taps` each).
     table: Vec<f32>,
     taps: usize,
+    /// Kernel half-width in input samples (the kernel's centre; taps past `2 * half` are 0).
+    half: i64,
     /// Input samples kept; `history[0]` is input sample number `base` (negative at the
     /// start: the stream is preceded by zeros so the first kernels are complete).
     history: Vec<f32>,
     base: i64,
-    /// Next output sample number.
-    next_out: u64,
+    /// Input position of the next output sample: `next_pos + next_rem / output_rate`,
+    /// i.e. `n * input_rate / output_rate` for output number `n`, kept incrementally (exact,
+    /// no division per sample).
+    next_pos: i64,
+    next_rem: u64,
     passthrough: bool,
 }
 
@@ -45,7 +52,7 @@ impl Resampler {
         let output_rate = u64::from(ANALYSIS_RATE);
         let step = input_rate as f64 / output_rate as f64;
         let half_in = (HALF_WIDTH_OUT * step.max(1.0)).ceil() as usize;
-        let taps = 2 * half_in;
+        let taps = (2 * half_in).next_multiple_of(LANES);
         // Cut-off in cycles per input sample.
         let fc = 0.5 * CUTOFF * (output_rate.min(input_rate) as f64) / input_rate as f64;
         let mut table = vec![0.0f32; (PHASES + 1) * taps];
@@ -54,7 +61,7 @@ impl Resampler {
             let row = &mut table[phase * taps..(phase + 1) * taps];
             let mut sum = 0.0;
             let mut values = vec![0.0f64; taps];
-            for (k, v) in values.iter_mut().enumerate() {
+            for (k, v) in values.iter_mut().enumerate().take(2 * half_in) {
                 // Tap k multiplies input sample floor(pos) - half_in + 1 + k.
                 let t = k as f64 - half_in as f64 + 1.0 - frac;
                 let x = 2.0 * fc * t;
@@ -77,8 +84,10 @@ impl Resampler {
             table,
             taps,
             history: vec![0.0; half_in],
+            half: half_in as i64,
             base: -(half_in as i64),
-            next_out: 0,
+            next_pos: 0,
+            next_rem: 0,
             passthrough: input_rate == output_rate,
         }
     }
@@ -113,12 +122,21 @@ impl Resampler {
 
     /// Input position (integer part) of the next output sample.
     fn next_position(&self) -> i64 {
-        (self.next_out * self.input_rate / self.output_rate) as i64
+        self.next_pos
+    }
+
+    fn advance(&mut self) {
+        self.next_pos += (self.input_rate / self.output_rate) as i64;
+        self.next_rem += self.input_rate % self.output_rate;
+        if self.next_rem >= self.output_rate {
+            self.next_rem -= self.output_rate;
+            self.next_pos += 1;
+        }
     }
 
     /// Emits outputs whose kernel lies inside the history and whose centre is before `limit`.
     fn emit(&mut self, out: &mut Vec<f32>, limit: i64) {
-        let half = (self.taps / 2) as i64;
+        let half = self.half;
         let available = self.base + self.history.len() as i64;
         loop {
             let pos = self.next_position();
@@ -126,33 +144,35 @@ impl Resampler {
             if pos >= limit || first + self.taps as i64 > available {
                 break;
             }
-            let frac = ((self.next_out * self.input_rate) % self.output_rate) as f64
-                / self.output_rate as f64;
             let start = (first - self.base) as usize;
-            out.push(dot(self.row(frac), &self.history[start..start + self.taps]));
-            self.next_out += 1;
+            out.push(dot(self.row(), &self.history[start..start + self.taps]));
+            self.advance();
         }
     }
 
-    fn row(&self, frac: f64) -> &[f32] {
-        let phase = (frac * PHASES as f64).round() as usize;
+    /// Kernel for the next output: the tabulated phase nearest its fractional position
+    /// (integer arithmetic: `round(frac * PHASES)` with `frac = rem / output_rate`).
+    fn row(&self) -> &[f32] {
+        let rem = self.next_rem;
+        let phase =
+            ((rem * PHASES as u64 * 2 + self.output_rate) / (2 * self.output_rate)) as usize;
         &self.table[phase * self.taps..(phase + 1) * self.taps]
     }
 }
 
 #[inline]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Four accumulators let the compiler vectorise the sum.
-    let mut acc = [0.0f32; 4];
-    let (ac, ar) = a.split_at(a.len() - a.len() % 4);
-    let (bc, br) = b.split_at(ac.len());
-    for (x, y) in ac.chunks_exact(4).zip(bc.chunks_exact(4)) {
+    // Kernels are padded to a multiple of LANES, so there is no scalar tail; the eight
+    // accumulators become two vector sums, folded once at the end.
+    let (mut lo, mut hi) = ([0.0f32; 4], [0.0f32; 4]);
+    for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
         for i in 0..4 {
-            acc[i] += x[i] * y[i];
+            lo[i] += x[i] * y[i];
+            hi[i] += x[i + 4] * y[i + 4];
         }
     }
-    let tail: f32 = ar.iter().zip(br).map(|(x, y)| x * y).sum();
-    acc[0] + acc[1] + acc[2] + acc[3] + tail
+    let s = [lo[0] + hi[0], lo[1] + hi[1], lo[2] + hi[2], lo[3] + hi[3]];
+    (s[0] + s[2]) + (s[1] + s[3])
 }
 
 /// Kaiser window at `x` in -1..1.
