@@ -14,12 +14,14 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod index;
+pub mod messages;
 pub mod model;
 pub mod onset;
 pub mod pipeline;
 pub mod resample;
 pub mod stft;
 pub mod synth;
+pub mod transcript;
 
 pub use detect::{Detection, DetectorParams, Label};
 pub use error::{Error, FileError};

@@ -1,0 +1,823 @@
+//! When was each recording sent, by whom, and how do we know.
+//!
+//! Sources, strongest first (the first that knows a recording wins):
+//!
+//! 1. A **manifest** CSV: `file,sent_at[,sender,chat,message_id,note]`; `sent_at` in ISO 8601
+//!    (`2018-12-31T23:14:05`, `2018-12-31 23:14`, optionally with `Z` or `+03:00`).
+//! 2. A **WhatsApp** chat export (`_chat.txt`, `WhatsApp Chat with NAME.txt`), Android
+//!    (`12/31/18, 23:14 - Name: PTT-20181231-WA0012.opus (file attached)`) or iOS
+//!    (`[31/12/2018, 23:14:05] Name: <attached: 00000012-AUDIO-2018-12-31-23-14-05.opus>`)
+//!    form, 12- or 24-hour clock, multi-line messages, BOM, CRLF, direction marks. The
+//!    day/month order is inferred from the whole file (a first number above 12 means day
+//!    first, a second above 12 month first); when every date fits both, the attachments'
+//!    own dated names decide, and failing that day-first is assumed and said.
+//! 3. A **Telegram** Desktop export `result.json` (single chat or whole account):
+//!    messages with `file`, `date` (local) and `date_unixtime` (UTC, when present).
+//! 4. A date in the **file name**: WhatsApp `PTT-YYYYMMDD-WA####` (day only),
+//!    `AUDIO-YYYY-MM-DD-HH-MM-SS`, Telegram `audio_N@DD-MM-YYYY_HH-MM-SS`, phone recorders'
+//!    `Recording_YYYYMMDD_HHMMSS` / `YYYYMMDD_HHMMSS` (start of the recording), ISO dates.
+//! 5. A container **tag**: the MP4/M4A/3GP/MOV movie header's creation time (UTC).
+//! 6. The file's **modification time** (UTC).
+//!
+//! Chat exports carry no time zone: their times are kept as the phone's local time and
+//! written without an offset, unless `--timezone` says which offset they are in. Times
+//! that are instants (`date_unixtime`, tags, mtimes, manifest entries with an offset) are
+//! written in UTC (`Z`) or in the `--timezone` offset.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::eval::base_name;
+use crate::transcript::Warning;
+
+/// Where a recording's date came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateSource {
+    /// A manifest CSV.
+    Manifest,
+    /// A WhatsApp chat export.
+    Whatsapp,
+    /// A Telegram Desktop export.
+    Telegram,
+    /// The file name.
+    Filename,
+    /// A container tag.
+    Tag,
+    /// The file's modification time.
+    Mtime,
+}
+
+impl DateSource {
+    /// The name written in the outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateSource::Manifest => "manifest",
+            DateSource::Whatsapp => "whatsapp",
+            DateSource::Telegram => "telegram",
+            DateSource::Filename => "filename",
+            DateSource::Tag => "tag",
+            DateSource::Mtime => "mtime",
+        }
+    }
+}
+
+/// A point in time as precise as its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// Local wall-clock time of the sender's phone, zone unknown.
+    Local(NaiveDateTime),
+    /// A day only (local).
+    Day(NaiveDate),
+    /// An instant.
+    Utc(DateTime<Utc>),
+}
+
+impl Stamp {
+    /// ISO 8601 text: local times without offset, instants with `Z` or the given offset,
+    /// local times with the given offset when one is given (it says what zone they are in).
+    pub fn render(&self, zone: Option<FixedOffset>) -> String {
+        const FMT: &str = "%Y-%m-%dT%H:%M:%S";
+        match (*self, zone) {
+            (Stamp::Day(d), _) => d.format("%Y-%m-%d").to_string(),
+            (Stamp::Local(t), None) => t.format(FMT).to_string(),
+            (Stamp::Local(t), Some(z)) => format!("{}{z}", t.format(FMT)),
+            (Stamp::Utc(t), None) => format!("{}Z", t.format(FMT)),
+            (Stamp::Utc(t), Some(z)) => {
+                t.with_timezone(&z).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+            }
+        }
+    }
+
+    fn shifted(&self, seconds: f64) -> Option<Stamp> {
+        let delta = TimeDelta::milliseconds((seconds * 1000.0).round() as i64);
+        match *self {
+            Stamp::Local(t) => t.checked_add_signed(delta).map(Stamp::Local),
+            Stamp::Utc(t) => t.checked_add_signed(delta).map(Stamp::Utc),
+            Stamp::Day(_) => None,
+        }
+    }
+}
+
+/// Which moment of the recording a stamp marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Anchor {
+    /// The end (a voice note is sent when recording stops).
+    End,
+    /// The start (a recorder names its file when recording starts).
+    Start,
+}
+
+/// The date of one recording and what else its source says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageDate {
+    /// When.
+    pub stamp: Stamp,
+    /// Where that came from.
+    pub source: DateSource,
+    /// Which moment of the recording the stamp marks.
+    pub anchor: Anchor,
+    /// Who sent it, when known.
+    pub sender: Option<String>,
+    /// Which chat, when known.
+    pub chat: Option<String>,
+    /// A caveat (ambiguous day/month order, date only, ...).
+    pub note: Option<String>,
+}
+
+impl MessageDate {
+    fn new(stamp: Stamp, source: DateSource, anchor: Anchor) -> Self {
+        MessageDate { stamp, source, anchor, sender: None, chat: None, note: None }
+    }
+
+    /// Estimated wall-clock time of a moment `at_s` seconds into a recording of
+    /// `duration_s` seconds; `None` when the stamp is a day only.
+    pub fn wall_clock(&self, duration_s: f64, at_s: f64) -> Option<Stamp> {
+        match self.anchor {
+            Anchor::End => self.stamp.shifted(at_s - duration_s),
+            Anchor::Start => self.stamp.shifted(at_s),
+        }
+    }
+}
+
+/// Dates from manifests and chat exports, by recording file name.
+#[derive(Debug, Default)]
+pub struct MessageBook {
+    by_name: BTreeMap<String, MessageDate>,
+    /// Problems met while reading, with file and line.
+    pub warnings: Vec<Warning>,
+    /// Manifest rows (file name, where listed) that may name no scanned file.
+    listed: Vec<(String, Warning)>,
+}
+
+impl MessageBook {
+    /// Reads one manifest or chat export, recognised by its name and content. An earlier
+    /// source keeps a recording it already dated. Fails only if the file cannot be read.
+    pub fn load(&mut self, path: &Path, display: &str) -> std::io::Result<()> {
+        let bytes = std::fs::read(path)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_lowercase();
+        let dates = if name.ends_with(".csv") {
+            parse_manifest(text, display, &mut self.warnings)
+        } else if name.ends_with(".json") {
+            parse_telegram(text, display, &mut self.warnings)
+        } else {
+            parse_whatsapp(text, display, &chat_name(path), &mut self.warnings)
+        };
+        for (file, date, line) in dates {
+            if date.source == DateSource::Manifest {
+                let w = Warning {
+                    file: display.to_string(),
+                    line: Some(line),
+                    message: format!("`{file}` is listed but was not among the scanned files"),
+                };
+                self.listed.push((file.clone(), w));
+            }
+            self.by_name.entry(file).or_insert(date);
+        }
+        Ok(())
+    }
+
+    /// The date a manifest or export gives for a recording, by base name.
+    pub fn lookup(&self, path: &str) -> Option<&MessageDate> {
+        self.by_name.get(&base_name(path))
+    }
+
+    /// Warnings for manifest rows that name none of `scanned` (base names).
+    pub fn unmatched(&self, scanned: &std::collections::BTreeSet<String>) -> Vec<Warning> {
+        self.listed.iter().filter(|(f, _)| !scanned.contains(f)).map(|(_, w)| w.clone()).collect()
+    }
+
+    /// Number of recordings dated.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// True when nothing was read.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+/// Names recognised as chat exports or manifests when found in a scanned folder.
+pub fn is_message_file(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    lower == "_chat.txt"
+        || (lower.starts_with("whatsapp chat") && lower.ends_with(".txt"))
+        || lower == "result.json"
+        || lower == "manifest.csv"
+}
+
+/// The chat's name: from `WhatsApp Chat with NAME.txt`, else the export's folder.
+fn chat_name(path: &Path) -> String {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    for prefix in ["WhatsApp Chat with ", "WhatsApp Chat - "] {
+        if let Some(rest) = stem.strip_prefix(prefix) {
+            return rest.to_string();
+        }
+    }
+    path.parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .unwrap_or_default()
+}
+
+fn warn(warnings: &mut Vec<Warning>, file: &str, line: Option<usize>, message: String) {
+    warnings.push(Warning { file: file.to_string(), line, message });
+}
+
+/// Parses an ISO 8601 date-time: local without offset, an instant with `Z`/`+hh:mm`.
+pub fn parse_iso(text: &str) -> Option<Stamp> {
+    let t = text.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Some(Stamp::Utc(dt.with_timezone(&Utc)));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%:z", "%Y-%m-%d %H:%M:%S%:z", "%Y-%m-%d %H:%M%:z"] {
+        if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
+            return Some(Stamp::Utc(dt.with_timezone(&Utc)));
+        }
+    }
+    let z = t.strip_suffix('Z').or_else(|| t.strip_suffix('z'));
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+    {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(z.unwrap_or(t), fmt) {
+            return Some(if z.is_some() { Stamp::Utc(dt.and_utc()) } else { Stamp::Local(dt) });
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(Stamp::Day)
+}
+
+type Dated = (String, MessageDate, usize);
+
+fn parse_manifest(text: &str, display: &str, warnings: &mut Vec<Warning>) -> Vec<Dated> {
+    let mut out = Vec::new();
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_lowercase()).collect(),
+        Err(e) => {
+            warn(warnings, display, Some(1), format!("cannot read the header ({e}); file skipped"));
+            return out;
+        }
+    };
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(file_col), Some(sent_col)) = (col("file"), col("sent_at")) else {
+        warn(
+            warnings,
+            display,
+            Some(1),
+            "a manifest needs `file` and `sent_at` columns; file skipped".into(),
+        );
+        return out;
+    };
+    let (sender_col, chat_col, note_col) = (col("sender"), col("chat"), col("note"));
+    for (i, row) in reader.records().enumerate() {
+        let line = i + 2;
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                warn(warnings, display, Some(line), format!("unreadable row ({e}); skipped"));
+                continue;
+            }
+        };
+        let field = |c: Option<usize>| {
+            c.and_then(|c| row.get(c)).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+        };
+        let Some(file) = field(Some(file_col)) else {
+            warn(warnings, display, Some(line), "no file name; row skipped".into());
+            continue;
+        };
+        let sent = field(Some(sent_col)).unwrap_or_default();
+        let Some(stamp) = parse_iso(&sent) else {
+            warn(
+                warnings,
+                display,
+                Some(line),
+                format!("`{sent}` is not an ISO 8601 date (2018-12-31T23:14:05); row skipped"),
+            );
+            continue;
+        };
+        let mut date = MessageDate::new(stamp, DateSource::Manifest, Anchor::End);
+        date.sender = field(sender_col);
+        date.chat = field(chat_col);
+        date.note = field(note_col);
+        out.push((base_name(&file), date, line));
+    }
+    out
+}
+
+/// Audio or video file names inside a chat message.
+static ATTACHMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)([^\s<>:/\\|?*]+\.(?:opus|ogg|oga|m4a|mp4|3gp|aac|mp3|wav|flac|amr|caf|mkv|webm|mov|m4v))\b")
+        .expect("valid regex")
+});
+
+/// The head of a WhatsApp message line: `[d/m/y, h:mm(:ss)( AM)]` (iOS) or
+/// `d/m/y, h:mm( AM) -` (Android). Separators `/`, `.` or `-`.
+static WHATSAPP_HEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:\[(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4}),? (\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*([AaPp]\.? ?[Mm]\.?)?\]\s|(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4}),? (\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*([AaPp]\.? ?[Mm]\.?)? [-–] )(.*)$",
+    )
+    .expect("valid regex")
+});
+
+struct ChatMessage {
+    line: usize,
+    parts: [u32; 3],
+    clock: (u32, u32, u32),
+    meridiem: Option<bool>,
+    body: String,
+}
+
+/// Removes direction marks and odd spaces that exports put around names and times.
+fn clean_line(line: &str) -> String {
+    line.trim_end_matches('\r')
+        .chars()
+        .filter(|c| !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}'))
+        .map(|c| if matches!(c, '\u{202f}' | '\u{00a0}') { ' ' } else { c })
+        .collect()
+}
+
+fn parse_whatsapp(
+    text: &str,
+    display: &str,
+    chat: &str,
+    warnings: &mut Vec<Warning>,
+) -> Vec<Dated> {
+    let mut messages: Vec<ChatMessage> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = clean_line(raw);
+        match WHATSAPP_HEAD.captures(&line) {
+            Some(c) => {
+                let off = if c.get(1).is_some() { 1 } else { 8 };
+                let num = |k: usize| c.get(off + k).and_then(|m| m.as_str().parse::<u32>().ok());
+                let (Some(a), Some(b), Some(y), Some(h), Some(m)) = (num(0), num(1), num(2), num(3), num(4)) else {
+                    continue;
+                };
+                let meridiem = c.get(off + 6).map(|m| m.as_str().to_lowercase().starts_with('p'));
+                messages.push(ChatMessage {
+                    line: i + 1,
+                    parts: [a, b, if y < 100 { 2000 + y } else { y }],
+                    clock: (h, m, num(5).unwrap_or(0)),
+                    meridiem,
+                    body: c.get(15).map(|m| m.as_str().to_string()).unwrap_or_default(),
+                });
+            }
+            None => match messages.last_mut() {
+                // A message continues on the following lines.
+                Some(last) => {
+                    last.body.push('\n');
+                    last.body.push_str(&line);
+                }
+                None if !line.trim().is_empty() => warn(
+                    warnings,
+                    display,
+                    Some(i + 1),
+                    "not a WhatsApp message line (expected `31/12/2018, 23:14 - Name: ...` or `[31/12/2018, 23:14:05] Name: ...`); ignored".into(),
+                ),
+                None => {}
+            },
+        }
+    }
+    if messages.is_empty() {
+        warn(warnings, display, None, "no WhatsApp messages found; file ignored".into());
+        return Vec::new();
+    }
+    let (day_first, note) = day_month_order(&messages);
+    if let Some(n) = &note {
+        warn(warnings, display, None, n.clone());
+    }
+    let mut out = Vec::new();
+    for m in &messages {
+        let Some(file) =
+            ATTACHMENT.captures(&m.body).and_then(|c| c.get(1)).map(|f| f.as_str().to_string())
+        else {
+            continue;
+        };
+        let Some(when) = chat_time(m, day_first) else {
+            warn(
+                warnings,
+                display,
+                Some(m.line),
+                "impossible date or time; message skipped".into(),
+            );
+            continue;
+        };
+        let sender =
+            m.body.split_once(": ").map(|(s, _)| s.trim().to_string()).filter(|s| !s.is_empty());
+        let mut date = MessageDate::new(Stamp::Local(when), DateSource::Whatsapp, Anchor::End);
+        date.sender = sender;
+        date.chat = (!chat.is_empty()).then(|| chat.to_string());
+        date.note = note.clone();
+        out.push((base_name(&file), date, m.line));
+    }
+    out
+}
+
+fn chat_time(m: &ChatMessage, day_first: bool) -> Option<NaiveDateTime> {
+    let [a, b, y] = m.parts;
+    let (d, mo) = if day_first { (a, b) } else { (b, a) };
+    let (mut h, min, s) = m.clock;
+    match m.meridiem {
+        Some(pm) if (1..=12).contains(&h) => h = h % 12 + if pm { 12 } else { 0 },
+        Some(_) => return None,
+        None => {}
+    }
+    NaiveDate::from_ymd_opt(y as i32, mo, d)?.and_hms_opt(h, min, s)
+}
+
+/// Day/month order of a whole chat: (day first?, a caveat when it had to be assumed).
+fn day_month_order(messages: &[ChatMessage]) -> (bool, Option<String>) {
+    let day_first = messages.iter().filter(|m| m.parts[0] > 12).count();
+    let month_first = messages.iter().filter(|m| m.parts[1] > 12).count();
+    match (day_first > 0, month_first > 0) {
+        (true, false) => return (true, None),
+        (false, true) => return (false, None),
+        (true, true) => {
+            return (
+                day_first >= month_first,
+                Some(format!(
+                    "dates mix day/month ({day_first} lines) and month/day ({month_first} lines) order; using the more common; check the dates"
+                )),
+            )
+        }
+        (false, false) => {}
+    }
+    // Every date fits both orders: let dated attachment names decide.
+    let (mut agree_dm, mut agree_md) = (0, 0);
+    for m in messages {
+        let Some(named) = ATTACHMENT
+            .captures(&m.body)
+            .and_then(|c| c.get(1))
+            .and_then(|f| from_filename(f.as_str()))
+        else {
+            continue;
+        };
+        let day = match named.stamp {
+            Stamp::Day(d) => d,
+            Stamp::Local(t) => t.date(),
+            Stamp::Utc(t) => t.date_naive(),
+        };
+        agree_dm += usize::from(chat_time(m, true).is_some_and(|t| t.date() == day));
+        agree_md += usize::from(chat_time(m, false).is_some_and(|t| t.date() == day));
+    }
+    if agree_dm > agree_md {
+        (true, Some("day/month order taken from the attachments' dated file names".into()))
+    } else if agree_md > agree_dm {
+        (false, Some("month/day order taken from the attachments' dated file names".into()))
+    } else {
+        (
+            true,
+            Some("day/month order cannot be inferred (no day above 12, no dated file names); assumed day first: check the dates".into()),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct TelegramExport {
+    name: Option<String>,
+    messages: Option<Vec<serde_json::Value>>,
+    chats: Option<TelegramChats>,
+}
+
+#[derive(Deserialize)]
+struct TelegramChats {
+    list: Vec<TelegramExport>,
+}
+
+fn parse_telegram(text: &str, display: &str, warnings: &mut Vec<Warning>) -> Vec<Dated> {
+    let export: TelegramExport = match serde_json::from_str(text) {
+        Ok(e) => e,
+        Err(e) => {
+            warn(
+                warnings,
+                display,
+                Some(e.line()),
+                format!("not a Telegram export ({e}); file ignored"),
+            );
+            return Vec::new();
+        }
+    };
+    let mut chats = vec![export];
+    let mut out = Vec::new();
+    while let Some(chat) = chats.pop() {
+        if let Some(more) = chat.chats {
+            chats.extend(more.list);
+        }
+        for (n, m) in chat.messages.iter().flatten().enumerate() {
+            let Some(file) = m.get("file").and_then(|f| f.as_str()) else { continue };
+            if file.starts_with('(') {
+                // "(File not included. Change data exporting settings to download.)"
+                continue;
+            }
+            let utc = m
+                .get("date_unixtime")
+                .and_then(|v| v.as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| v.as_i64()))
+                .and_then(|s| DateTime::from_timestamp(s, 0))
+                .map(Stamp::Utc);
+            let local = m.get("date").and_then(|d| d.as_str()).and_then(parse_iso);
+            let Some(stamp) = utc.or(local) else {
+                warn(
+                    warnings,
+                    display,
+                    None,
+                    format!("messages[{n}] has no readable date; skipped"),
+                );
+                continue;
+            };
+            let mut date = MessageDate::new(stamp, DateSource::Telegram, Anchor::End);
+            date.sender = m.get("from").and_then(|f| f.as_str()).map(str::to_string);
+            date.chat = chat.name.clone();
+            out.push((base_name(file), date, 0));
+        }
+    }
+    out
+}
+
+static NAME_PATTERNS: LazyLock<[(Regex, Anchor); 6]> = LazyLock::new(|| {
+    let re = |p: &str| Regex::new(p).expect("valid regex");
+    [
+        // WhatsApp Android voice note: the day only.
+        (re(r"PTT-(\d{4})(\d{2})(\d{2})-WA\d+"), Anchor::End),
+        // WhatsApp iOS export attachment.
+        (re(r"AUDIO-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})"), Anchor::End),
+        // Telegram Desktop voice message: day-month-year.
+        (re(r"audio_\d+@(\d{2})-(\d{2})-(\d{4})_(\d{2})-(\d{2})-(\d{2})"), Anchor::End),
+        // Phone recorders: named when recording starts.
+        (
+            re(r"(?:^|[^\d])(\d{4})(\d{2})(\d{2})[_-](\d{2})(\d{2})(\d{2})(?:[^\d]|$)"),
+            Anchor::Start,
+        ),
+        // ISO date and time.
+        (re(r"(\d{4})-(\d{2})-(\d{2})[T _](\d{2})[-:.h](\d{2})[-:.m](\d{2})"), Anchor::End),
+        // ISO date only.
+        (re(r"(?:^|[^\d])(\d{4})-(\d{2})-(\d{2})(?:[^\d]|$)"), Anchor::End),
+    ]
+});
+
+/// A date in a file name (see the module doc for the patterns).
+pub fn from_filename(name: &str) -> Option<MessageDate> {
+    let name = base_name(name);
+    for (i, (re, anchor)) in NAME_PATTERNS.iter().enumerate() {
+        let Some(c) = re.captures(&name) else { continue };
+        let n: Vec<u32> =
+            c.iter().skip(1).flatten().filter_map(|m| m.as_str().parse().ok()).collect();
+        let (y, mo, d) = if i == 2 { (n[2], n[1], n[0]) } else { (n[0], n[1], n[2]) };
+        let Some(day) = NaiveDate::from_ymd_opt(y as i32, mo, d) else { continue };
+        let stamp = match n.get(3..6) {
+            Some(&[h, mi, s]) => match day.and_hms_opt(h, mi, s) {
+                Some(t) => Stamp::Local(t),
+                None => continue,
+            },
+            _ => Stamp::Day(day),
+        };
+        let mut date = MessageDate::new(stamp, DateSource::Filename, *anchor);
+        if matches!(stamp, Stamp::Day(_)) {
+            date.note = Some("the file name gives the day only".into());
+        } else if *anchor == Anchor::Start {
+            date.note = Some("recorder file name: the time the recording started".into());
+        }
+        return Some(date);
+    }
+    None
+}
+
+/// The file's modification time (when it was written, about when recording ended).
+pub fn from_mtime(path: &Path) -> Option<MessageDate> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    let utc: DateTime<Utc> = modified.into();
+    let mut date = MessageDate::new(Stamp::Utc(utc), DateSource::Mtime, Anchor::End);
+    date.note = Some("file modification time: changes when files are copied; weak evidence".into());
+    Some(date)
+}
+
+/// Creation time from an MP4/M4A/3GP/MOV movie header (`moov/mvhd`), as written by the
+/// recording device, UTC. `None` for other containers or an unset (zero) time.
+pub fn from_tag(path: &Path) -> Option<MessageDate> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    // Walk boxes: top level until `moov`, then inside it until `mvhd`.
+    let mut pos = 0u64;
+    let mut end = len;
+    for _ in 0..10_000 {
+        if pos + 8 > end {
+            return None;
+        }
+        f.seek(SeekFrom::Start(pos)).ok()?;
+        let mut head = [0u8; 16];
+        f.read_exact(&mut head[..8]).ok()?;
+        let mut size = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
+        let kind = [head[4], head[5], head[6], head[7]];
+        let mut header = 8;
+        if size == 1 {
+            f.read_exact(&mut head[8..16]).ok()?;
+            size = u64::from_be_bytes(head[8..16].try_into().ok()?);
+            header = 16;
+        } else if size == 0 {
+            size = end - pos;
+        }
+        if size < header || pos + size > end {
+            return None;
+        }
+        match &kind {
+            b"moov" => {
+                end = pos + size;
+                pos += header;
+            }
+            b"mvhd" => {
+                let mut body = [0u8; 12];
+                f.read_exact(&mut body).ok()?;
+                let secs_1904 = if body[0] == 1 {
+                    u64::from_be_bytes(body[4..12].try_into().ok()?)
+                } else {
+                    u64::from(u32::from_be_bytes(body[4..8].try_into().ok()?))
+                };
+                // Seconds from 1904-01-01 to 1970-01-01.
+                let unix = i64::try_from(secs_1904).ok()? - 2_082_844_800;
+                if secs_1904 == 0 || unix < 0 {
+                    return None;
+                }
+                let utc = DateTime::from_timestamp(unix, 0)?;
+                let mut date = MessageDate::new(Stamp::Utc(utc), DateSource::Tag, Anchor::Start);
+                date.note = Some("MP4 movie header creation time".into());
+                return Some(date);
+            }
+            _ => pos += size,
+        }
+    }
+    None
+}
+
+/// Parses `--timezone` values: `+03:00`, `-0430`, `+3`, `UTC`, `Z`.
+pub fn parse_offset(text: &str) -> Option<FixedOffset> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") {
+        return FixedOffset::east_opt(0);
+    }
+    let (sign, rest) = match t.as_bytes().first()? {
+        b'+' => (1, &t[1..]),
+        b'-' => (-1, &t[1..]),
+        _ => return None,
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
+        None if rest.len() == 4 => (rest[..2].parse().ok()?, rest[2..].parse().ok()?),
+        None if rest.len() <= 2 => (rest.parse().ok()?, 0),
+        None => return None,
+    };
+    if h > 14 || m >= 60 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(s: &str) -> Stamp {
+        Stamp::Local(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").expect("test time"))
+    }
+
+    fn whatsapp(text: &str) -> (Vec<Dated>, Vec<Warning>) {
+        let mut w = Vec::new();
+        let out = parse_whatsapp(text, "_chat.txt", "Family", &mut w);
+        (out, w)
+    }
+
+    #[test]
+    fn android_export_month_first_inferred_from_the_whole_file() {
+        let chat = "\u{feff}12/31/18, 23:14 - Messages and calls are end-to-end encrypted.\r\n\
+12/31/18, 23:14 - \u{200f}أحمد 🌙: PTT-20181231-WA0012.opus (file attached)\r\n\
+12/31/18, 23:15 - Sara: are you ok?\r\nstill there?\r\n\
+1/2/19, 1:05 AM - Sara: PTT-20190102-WA0003.opus (file attached)\r\n";
+        let (out, w) = whatsapp(chat);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].0, "PTT-20181231-WA0012.opus");
+        assert_eq!(out[0].1.stamp, local("2018-12-31 23:14:00"));
+        assert_eq!(out[0].1.sender.as_deref(), Some("أحمد 🌙"));
+        assert_eq!(out[0].1.chat.as_deref(), Some("Family"));
+        assert_eq!(out[1].1.stamp, local("2019-01-02 01:05:00"));
+    }
+
+    #[test]
+    fn ios_export_with_direction_marks_and_seconds() {
+        let chat = "[31/12/2018, 23:14:05] Ahmad: \u{200e}<attached: 00000012-AUDIO-2018-12-31-23-14-05.opus>\n[01/01/2019, 00:02:11] Ahmad: long message\nover lines\n";
+        let (out, w) = whatsapp(chat);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].0, "00000012-AUDIO-2018-12-31-23-14-05.opus");
+        assert_eq!(out[0].1.stamp, local("2018-12-31 23:14:05"));
+        assert_eq!(out[0].1.note, None);
+    }
+
+    #[test]
+    fn ambiguous_order_is_settled_by_dated_names_or_said() {
+        let chat = "03/04/19, 10:00 - A: PTT-20190403-WA0001.opus (file attached)\n";
+        let (out, w) = whatsapp(chat);
+        assert_eq!(out[0].1.stamp, local("2019-04-03 10:00:00"));
+        assert!(w[0].message.contains("taken from the attachments"), "{w:?}");
+        let chat = "03/04/19, 10:00 - A: voice.opus (file attached)\n";
+        let (out, w) = whatsapp(chat);
+        assert_eq!(out[0].1.stamp, local("2019-04-03 10:00:00"));
+        assert!(w[0].message.contains("cannot be inferred"), "{w:?}");
+        assert!(out[0].1.note.as_deref().is_some_and(|n| n.contains("assumed day first")));
+    }
+
+    #[test]
+    fn stray_lines_before_the_first_message_are_warnings_with_line_numbers() {
+        let (out, w) = whatsapp("garbage\n31/12/2018, 25:99 - A: x.opus (file attached)\n");
+        assert!(out.is_empty());
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(w[0].line, Some(1));
+        assert_eq!(w[1].line, Some(2));
+    }
+
+    #[test]
+    fn telegram_export_prefers_the_unix_time() {
+        let json = r#"{"name":"Neighbours","type":"private_group","messages":[
+            {"id":1,"type":"message","date":"2018-12-31T23:14:05","date_unixtime":"1546287245","from":"Omar","media_type":"voice_message","file":"voice_messages/audio_1@31-12-2018_23-14-05.ogg","duration_seconds":12},
+            {"id":2,"type":"message","date":"2018-12-31T23:20:00","from":"Omar","media_type":"voice_message","file":"voice_messages/audio_2@31-12-2018_23-20-00.ogg"},
+            {"id":3,"type":"message","date":"2018-12-31T23:21:00","media_type":"voice_message","file":"(File not included. Change data exporting settings to download.)"},
+            {"id":4,"type":"message","date":"2018-12-31T23:22:00","text":"hello"}]}"#;
+        let mut w = Vec::new();
+        let out = parse_telegram(json, "result.json", &mut w);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].1.stamp.render(None), "2018-12-31T20:14:05Z");
+        assert_eq!(out[1].1.stamp, local("2018-12-31 23:20:00"));
+        assert_eq!(out[0].1.chat.as_deref(), Some("Neighbours"));
+        assert_eq!(out[0].1.sender.as_deref(), Some("Omar"));
+    }
+
+    #[test]
+    fn manifest_rows_and_bad_dates() {
+        let csv = "file,sent_at,sender,chat,message_id,note\nrec/a.opus,2018-12-31T23:14:05,Ahmad,Family,17,\nb.m4a,2018-12-31 23:14+03:00,,,,\nc.mp3,yesterday,,,,\n";
+        let mut w = Vec::new();
+        let out = parse_manifest(csv, "m.csv", &mut w);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].0, "a.opus");
+        assert_eq!(out[0].1.stamp, local("2018-12-31 23:14:05"));
+        assert_eq!(out[1].1.stamp.render(None), "2018-12-31T20:14:00Z");
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].line, Some(4));
+    }
+
+    #[test]
+    fn file_name_patterns() {
+        let cases = [
+            ("PTT-20181231-WA0012.opus", "2018-12-31"),
+            ("00000012-AUDIO-2018-12-31-23-14-05.opus", "2018-12-31T23:14:05"),
+            ("audio_3@31-12-2018_23-14-05.ogg", "2018-12-31T23:14:05"),
+            ("Recording_20181231_231405.m4a", "2018-12-31T23:14:05"),
+            ("2018-12-31 23.14.05 street.wav", "2018-12-31T23:14:05"),
+            ("notes 2018-12-31.mp3", "2018-12-31"),
+        ];
+        for (name, want) in cases {
+            let d = from_filename(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(d.stamp.render(None), want, "{name}");
+        }
+        assert_eq!(
+            from_filename("Recording_20181231_231405.m4a").map(|d| d.anchor),
+            Some(Anchor::Start)
+        );
+        assert!(from_filename("PTT-20181340-WA0001.opus").is_none(), "month 13");
+        assert!(from_filename("voice.opus").is_none());
+    }
+
+    #[test]
+    fn wall_clock_from_the_end_or_the_start_and_time_zones() {
+        let sent =
+            MessageDate::new(local("2018-12-31 23:14:05"), DateSource::Whatsapp, Anchor::End);
+        // A 60 s note sent at 23:14:05: a blast 12.5 s in happened at 23:13:17.5.
+        let at = sent.wall_clock(60.0, 12.5).expect("time");
+        assert_eq!(at.render(None), "2018-12-31T23:13:17");
+        let plus3 = parse_offset("+03:00");
+        assert_eq!(at.render(plus3), "2018-12-31T23:13:17+03:00");
+        let start = MessageDate { anchor: Anchor::Start, ..sent.clone() };
+        assert_eq!(
+            start.wall_clock(60.0, 12.5).map(|s| s.render(None)).as_deref(),
+            Some("2018-12-31T23:14:17")
+        );
+        let utc = Stamp::Utc(DateTime::from_timestamp(1_546_287_245, 0).expect("time"));
+        assert_eq!(utc.render(plus3), "2018-12-31T23:14:05+03:00");
+        let day = MessageDate::new(
+            Stamp::Day(NaiveDate::from_ymd_opt(2018, 12, 31).expect("day")),
+            DateSource::Filename,
+            Anchor::End,
+        );
+        assert_eq!(day.wall_clock(60.0, 1.0), None);
+        assert_eq!(parse_offset("-0430").map(|o| o.local_minus_utc()), Some(-16200));
+        assert_eq!(parse_offset("+3").map(|o| o.local_minus_utc()), Some(10800));
+        assert_eq!(parse_offset("03:00"), None);
+    }
+}
