@@ -71,6 +71,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         write_wav(&dir.join(name), &track, RATE)?;
     }
     truth.flush()?;
+    // What a transcription service or Whisper would have made of each note, and the chat
+    // export the notes came from (WhatsApp Android form), so a scan shows the linking.
+    std::fs::write(dir.join("01_speech_near_blast.srt"), TRANSCRIPT_01)?;
+    std::fs::write(dir.join("02_distant_strikes.vtt"), TRANSCRIPT_02)?;
+    std::fs::write(dir.join("03_speech_slams_cracks.json"), TRANSCRIPT_03)?;
+    std::fs::write(dir.join("_chat.txt"), CHAT)?;
     println!("wrote {}", dir.display());
     Ok(())
 }
@@ -79,3 +85,45 @@ fn ev(at_s: f64, class: &'static str, sound: Vec<f32>) -> Event {
     let len_s = sound.len() as f64 / f64::from(RATE);
     Event { at_s, class, sound, len_s }
 }
+
+const TRANSCRIPT_01: &str = "1
+00:00:00,500 --> 00:00:05,000
+We are still in the basement, all of us.
+
+2
+00:00:05,500 --> 00:00:11,800
+The planes have been circling since the evening prayer.
+
+3
+00:00:12,000 --> 00:00:16,000
+There! Did you hear that? That was very close.
+
+4
+00:00:17,000 --> 00:00:24,000
+The children are crying, the door upstairs just slammed.
+";
+
+const TRANSCRIPT_02: &str = "WEBVTT
+
+NOTE recorded from the roof, no speech until the end
+
+00:00:25.000 --> 00:00:29.500
+<v Sender>That one was the bakery street, I think.
+";
+
+const TRANSCRIPT_03: &str = r#"{"text": " Shots from the checkpoint again. Someone is banging on the doors.",
+ "segments": [
+  {"id": 0, "start": 2.0, "end": 7.5, "text": " Shots from the checkpoint again."},
+  {"id": 1, "start": 9.0, "end": 14.0, "text": " Someone is banging on the doors."},
+  {"id": 2, "start": 15.0, "end": 26.0, "text": " We will not open. More shots, listen."}
+ ],
+ "language": "en"}
+"#;
+
+const CHAT: &str = "13/03/2024, 21:02 - Messages and calls are end-to-end encrypted.
+13/03/2024, 23:14 - Abu Karim: 01_speech_near_blast.wav (file attached)
+13/03/2024, 23:15 - Reporter: Are you safe?
+Tell me when you can.
+14/03/2024, 02:41 - Abu Karim: 02_distant_strikes.wav (file attached)
+14/03/2024, 06:05 - Abu Karim: 03_speech_slams_cracks.wav (file attached)
+";

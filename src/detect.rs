@@ -12,6 +12,7 @@ use crate::classify::{measure, Features, Model, LOOKAHEAD, LOOKBACK};
 use crate::onset::{OnsetParams, OnsetPicker};
 use crate::resample::Resampler;
 use crate::stft::{frame_time_s, Frame, Stft, HOP_S};
+use crate::transcript::TranscriptLink;
 
 /// Settings of the whole detector. Stored in the index so a result says how it was made.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -69,6 +70,13 @@ pub struct Detection {
     pub clipped: bool,
     /// The measurements the confidence was computed from.
     pub features: Features,
+    /// Estimated wall-clock time of the peak (ISO 8601), from the recording's `sent_at`,
+    /// its duration and `peak_s`; an estimate: phones' clocks and send delays vary.
+    #[serde(default)]
+    pub wall_clock_estimate: Option<String>,
+    /// What was being said around the peak.
+    #[serde(default)]
+    pub transcript: Option<TranscriptLink>,
 }
 
 /// How strongly a transient stands out from what came just before it, over the whole
@@ -249,6 +257,8 @@ impl Detector {
             peak_dbfs: 20.0 * (peak + 1e-9).log10(),
             clipped,
             features,
+            wall_clock_estimate: None,
+            transcript: None,
         };
         self.gather(detection);
     }

@@ -39,7 +39,16 @@ pub fn discover(roots: &[PathBuf], warnings: &mut Vec<String>) -> Result<Vec<Inp
         if meta.is_file() {
             inputs.push(Input { path: root.clone(), display: root.display().to_string() });
         } else {
-            walk(root, root, &mut inputs, warnings);
+            walk(
+                root,
+                root,
+                &mut |path, display| {
+                    if is_audio(path) {
+                        inputs.push(Input { path: path.to_path_buf(), display });
+                    }
+                },
+                warnings,
+            );
         }
     }
     inputs.sort();
@@ -47,7 +56,35 @@ pub fn discover(roots: &[PathBuf], warnings: &mut Vec<String>) -> Result<Vec<Inp
     Ok(inputs)
 }
 
-fn walk(root: &Path, dir: &Path, inputs: &mut Vec<Input>, warnings: &mut Vec<String>) {
+/// Chat exports and manifests (see [`crate::messages::is_message_file`]) inside the given
+/// folders, sorted. Files named directly are not included: pass those with `--messages`.
+pub fn message_files(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for root in roots.iter().filter(|r| r.is_dir()) {
+        walk(
+            root,
+            root,
+            &mut |path, _| {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if crate::messages::is_message_file(name) {
+                    found.push(path.to_path_buf());
+                }
+            },
+            &mut Vec::new(),
+        );
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Calls `visit(path, path relative to root)` for every regular, non-hidden file under `dir`.
+fn walk(
+    root: &Path,
+    dir: &Path,
+    visit: &mut impl FnMut(&Path, String),
+    warnings: &mut Vec<String>,
+) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -62,10 +99,10 @@ fn walk(root: &Path, dir: &Path, inputs: &mut Vec<Input>, warnings: &mut Vec<Str
         }
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_dir() {
-            walk(root, &path, inputs, warnings);
-        } else if kind.is_file() && is_audio(&path) {
+            walk(root, &path, visit, warnings);
+        } else if kind.is_file() {
             let display = path.strip_prefix(root).unwrap_or(&path).display().to_string();
-            inputs.push(Input { path, display });
+            visit(&path, display);
         }
     }
 }

@@ -14,7 +14,7 @@ pub const INDEX_JSON: &str = "index.json";
 pub const DETECTIONS_CSV: &str = "detections.csv";
 
 /// Columns of `detections.csv`, in order.
-pub const CSV_COLUMNS: [&str; 10] = [
+pub const CSV_COLUMNS: [&str; 18] = [
     "file",
     "start_s",
     "end_s",
@@ -25,7 +25,26 @@ pub const CSV_COLUMNS: [&str; 10] = [
     "clipped",
     "snr_db",
     "tail_s",
+    "sent_at",
+    "date_source",
+    "sender",
+    "chat",
+    "wall_clock_estimate",
+    "transcript_text",
+    "context_before",
+    "context_after",
 ];
+
+/// Makes untrusted text (transcripts, names from chat exports) safe to open in a
+/// spreadsheet: a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is read as
+/// a formula by Excel, LibreOffice and Sheets, so it gets a leading apostrophe (OWASP's
+/// advice on CSV injection). `index.json` keeps the text as it was.
+pub fn spreadsheet_safe(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_string(),
+    }
+}
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
@@ -63,6 +82,7 @@ pub fn detections_csv(index: &Index) -> Vec<u8> {
     let _ = w.write_record(CSV_COLUMNS);
     for rec in &index.recordings {
         for d in &rec.detections {
+            let transcript = d.transcript.as_ref();
             let _ = w.write_record([
                 rec.path.clone(),
                 format!("{:.3}", d.start_s),
@@ -74,6 +94,14 @@ pub fn detections_csv(index: &Index) -> Vec<u8> {
                 d.clipped.to_string(),
                 format!("{:.1}", d.features.snr_db),
                 format!("{:.2}", d.features.tail_s),
+                rec.sent_at.clone().unwrap_or_default(),
+                rec.date_source.map(|s| s.as_str()).unwrap_or_default().to_string(),
+                spreadsheet_safe(rec.sender.as_deref().unwrap_or_default()),
+                spreadsheet_safe(rec.chat.as_deref().unwrap_or_default()),
+                d.wall_clock_estimate.clone().unwrap_or_default(),
+                spreadsheet_safe(transcript.map(|t| t.text.as_str()).unwrap_or_default()),
+                spreadsheet_safe(transcript.map(|t| t.context_before.as_str()).unwrap_or_default()),
+                spreadsheet_safe(transcript.map(|t| t.context_after.as_str()).unwrap_or_default()),
             ]);
         }
     }

@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{Detection, DetectorParams, Label};
+use crate::messages::{Anchor, DateSource};
+use crate::transcript::Warning;
 
 /// Version of the `index.json` layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -23,6 +25,13 @@ pub struct Index {
     pub detector: DetectorParams,
     /// Totals.
     pub summary: Summary,
+    /// The offset times are written in (`+03:00`); `None`: chat-export times are the
+    /// phone's local time, written without an offset, and instants are written in UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Problems met while linking transcripts and dates (file, line, what).
+    #[serde(default)]
+    pub link_warnings: Vec<Warning>,
     /// One entry per input file, sorted by path.
     pub recordings: Vec<Recording>,
 }
@@ -61,6 +70,28 @@ pub struct Recording {
     pub decode_warnings: Vec<String>,
     /// Why the file could not be analysed; `None` when it was.
     pub error: Option<String>,
+    /// When the recording was sent (ISO 8601), see [`Index::timezone`].
+    #[serde(default)]
+    pub sent_at: Option<String>,
+    /// Where `sent_at` came from.
+    #[serde(default)]
+    pub date_source: Option<DateSource>,
+    /// Which moment of the recording `sent_at` marks: `end` (a voice note is sent when
+    /// recording stops) or `start` (recorder file names, MP4 tags).
+    #[serde(default)]
+    pub date_marks: Option<Anchor>,
+    /// Who sent it, when known.
+    #[serde(default)]
+    pub sender: Option<String>,
+    /// Which chat it came from, when known.
+    #[serde(default)]
+    pub chat: Option<String>,
+    /// A caveat about the date (ambiguous day/month order, day only, weak source).
+    #[serde(default)]
+    pub date_note: Option<String>,
+    /// The transcript linked to this recording.
+    #[serde(default)]
+    pub transcript: Option<String>,
     /// Transients found, in time order.
     pub detections: Vec<Detection>,
 }
@@ -86,6 +117,8 @@ impl Index {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             detector,
             summary,
+            timezone: None,
+            link_warnings: Vec::new(),
             recordings,
         }
     }

@@ -2,8 +2,9 @@
 //!
 //! The pipeline, one module per stage, read top to bottom:
 //! [`discover`] → [`decode`] → [`resample`] → [`stft`] → [`onset`] → [`classify`]
-//! (glued by [`detect`]) → [`index`] → [`export`]. [`pipeline`] is the only module that
-//! knows about threads; [`eval`] scores detections against reference labels.
+//! (glued by [`detect`]) → [`index`] → [`link`] (with [`transcript`] and [`messages`]) →
+//! [`export`]. [`pipeline`] is the only module that knows about threads; [`eval`] scores
+//! detections against reference labels.
 #![warn(missing_docs)]
 
 pub mod classify;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod index;
+pub mod link;
 pub mod messages;
 pub mod model;
 pub mod onset;

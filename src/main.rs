@@ -9,8 +9,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use blastscan::detect::DetectorParams;
+use blastscan::link::{link, LinkConfig};
 use blastscan::pipeline::{scan, ScanConfig};
-use blastscan::{discover, eval, export, model, Error};
+use blastscan::{discover, eval, export, messages, model, Error};
+use chrono::FixedOffset;
 
 #[derive(Parser, Debug)]
 #[command(name = "blastscan", version, about = "Find probable explosions in field recordings")]
@@ -66,6 +68,28 @@ struct ScanArgs {
     /// Confidence at or above which a transient is labelled `explosion`.
     #[arg(long, default_value_t = DetectorParams::default().threshold)]
     threshold: f32,
+    /// Folder of transcripts named like the recordings (`NAME.srt`, `.vtt`, `.json`,
+    /// `.txt`); transcripts beside the recordings are always used.
+    #[arg(long, value_name = "DIR")]
+    transcripts: Option<PathBuf>,
+    /// A manifest CSV (file,sent_at,...), WhatsApp `_chat.txt` or Telegram `result.json`
+    /// giving when each recording was sent. Repeatable; earlier ones win. Such files
+    /// inside scanned folders are found on their own.
+    #[arg(long, value_name = "FILE")]
+    messages: Vec<PathBuf>,
+    /// The UTC offset chat-export times are in (e.g. `+03:00`); times are then written
+    /// with it. Without it they stay the phone's local time, written without an offset.
+    #[arg(long, value_name = "OFFSET", value_parser = parse_timezone)]
+    timezone: Option<FixedOffset>,
+    /// Message times (manifest, chat exports) mark when recording started, not when it
+    /// was sent (the default: a voice note is sent when it ends).
+    #[arg(long)]
+    sent_at_start: bool,
+}
+
+fn parse_timezone(text: &str) -> Result<FixedOffset, String> {
+    messages::parse_offset(text)
+        .ok_or_else(|| format!("`{text}` is not a UTC offset; write it like +03:00, -0430 or UTC"))
 }
 
 impl ScanArgs {
@@ -76,6 +100,12 @@ impl ScanArgs {
         }
         if !(0.0..=1.0).contains(&self.threshold) {
             return Err(Error::Usage("--threshold must be between 0 and 1".into()));
+        }
+        if let Some(path) = self.messages.iter().find(|p| !p.is_file()) {
+            return Err(Error::MissingInput(path.clone()));
+        }
+        if let Some(dir) = self.transcripts.as_ref().filter(|d| !d.is_dir()) {
+            return Err(Error::MissingInput(dir.clone()));
         }
         let params = DetectorParams { threshold: self.threshold, ..DetectorParams::default() };
         Ok(ScanConfig {
@@ -88,7 +118,15 @@ impl ScanArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad arguments exit 1 like every other "nothing could be done" case (clap's own
+    // convention, 2, is this tool's "some files failed").
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -116,7 +154,26 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
     if inputs.is_empty() {
         eprintln!("blastscan: no recordings found under the given paths");
     }
-    let outcome = scan(&inputs, &config)?;
+    let mut outcome = scan(&inputs, &config)?;
+    let mut message_files = args.messages.clone();
+    message_files.extend(discover::message_files(&args.inputs));
+    message_files.dedup();
+    let link_config = LinkConfig {
+        transcripts: args.transcripts.clone(),
+        messages: message_files,
+        timezone: args.timezone,
+        sent_at_start: args.sent_at_start,
+    };
+    let link_warnings = link(&mut outcome.index, &inputs, &link_config);
+    for w in link_warnings.iter().take(20) {
+        eprintln!("blastscan: warning: {w}");
+    }
+    if link_warnings.len() > 20 {
+        eprintln!(
+            "blastscan: {} more warnings in index.json (link_warnings)",
+            link_warnings.len() - 20
+        );
+    }
     let [json, csv] = export::write_index(&args.out, &outcome.index)?;
     let s = &outcome.index.summary;
     if !args.quiet {

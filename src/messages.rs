@@ -215,19 +215,18 @@ pub fn is_message_file(name: &str) -> bool {
         || lower == "manifest.csv"
 }
 
-/// The chat's name: from `WhatsApp Chat with NAME.txt`, else the export's folder.
+/// The chat's name: from `WhatsApp Chat with NAME.txt` or an export folder named
+/// `WhatsApp Chat - NAME`, else the export's folder name.
 fn chat_name(path: &Path) -> String {
+    let strip = |name: &str| -> Option<String> {
+        ["WhatsApp Chat with ", "WhatsApp Chat - "]
+            .iter()
+            .find_map(|p| name.strip_prefix(p))
+            .map(str::to_string)
+    };
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-    for prefix in ["WhatsApp Chat with ", "WhatsApp Chat - "] {
-        if let Some(rest) = stem.strip_prefix(prefix) {
-            return rest.to_string();
-        }
-    }
-    path.parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .map(str::to_string)
-        .unwrap_or_default()
+    let folder = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+    strip(stem).or_else(|| strip(folder)).unwrap_or_else(|| folder.to_string())
 }
 
 fn warn(warnings: &mut Vec<Warning>, file: &str, line: Option<usize>, message: String) {
@@ -819,5 +818,31 @@ mod tests {
         assert_eq!(parse_offset("-0430").map(|o| o.local_minus_utc()), Some(-16200));
         assert_eq!(parse_offset("+3").map(|o| o.local_minus_utc()), Some(10800));
         assert_eq!(parse_offset("03:00"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_chat_manifest_or_name_makes_a_parser_panic(
+            text in "(\\PC|[0-9/.,:\\[\\] \\-\n]|AM|PM|\\(file attached\\)|<attached: |\\.opus){0,150}",
+        ) {
+            let mut w = Vec::new();
+            let _ = parse_whatsapp(&text, "p", "c", &mut w);
+            let _ = parse_telegram(&text, "p", &mut w);
+            let _ = parse_manifest(&text, "p", &mut w);
+            let _ = from_filename(&text);
+            let _ = parse_iso(&text);
+            let _ = parse_offset(&text);
+        }
+
+        #[test]
+        fn every_well_formed_android_line_is_read(
+            d in 13u32..=28, m in 1u32..=12, y in 2000i32..2030, h in 0u32..24, mi in 0u32..60,
+        ) {
+            let line = format!("{d}/{m}/{y}, {h:02}:{mi:02} - A: x.opus (file attached)");
+            let mut w = Vec::new();
+            let out = parse_whatsapp(&line, "p", "c", &mut w);
+            let want = NaiveDate::from_ymd_opt(y, m, d).and_then(|x| x.and_hms_opt(h, mi, 0));
+            proptest::prop_assert_eq!(out.first().map(|o| o.1.stamp), want.map(Stamp::Local));
+        }
     }
 }

@@ -381,4 +381,20 @@ mod tests {
         let whole = plain.around(99.0).expect("untimed");
         assert_eq!((whole.text.as_str(), whole.gap_s), ("line one line two", None));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn no_text_makes_a_parser_panic(
+            text in "(\\PC|[0-9:,.>\\- \n<]|-->|WEBVTT|\\{|\\}|\"segments\"|\"start\"){0,120}",
+            at in -10.0f64..1e6,
+        ) {
+            for ext in ["srt", "vtt", "json", "txt"] {
+                let (t, _) = parse(&text, ext, "p");
+                for s in &t.segments {
+                    proptest::prop_assert!(s.end_s >= s.start_s);
+                }
+                let _ = t.around(at);
+            }
+        }
+    }
 }
