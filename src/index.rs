@@ -56,6 +56,9 @@ pub struct Summary {
 pub struct Recording {
     /// The path as given, or relative to the scanned folder.
     pub path: String,
+    /// Where the file was read from at scan time (absolute), for cutting clips.
+    #[serde(default)]
+    pub source: Option<String>,
     /// Length of the decoded audio, seconds.
     pub duration_s: f64,
     /// Source sample rate, Hz (0 if unknown).

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod classify;
+pub mod clips;
 pub mod decode;
 pub mod detect;
 pub mod discover;
@@ -20,9 +21,13 @@ pub mod messages;
 pub mod model;
 pub mod onset;
 pub mod pipeline;
+pub mod query;
+pub mod report;
 pub mod resample;
+pub mod spectrogram;
 pub mod stft;
 pub mod synth;
+pub mod tracks;
 pub mod transcript;
 
 pub use detect::{Detection, DetectorParams, Label};

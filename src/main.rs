@@ -9,9 +9,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use blastscan::detect::DetectorParams;
+use blastscan::index::Index;
 use blastscan::link::{link, LinkConfig};
 use blastscan::pipeline::{scan, ScanConfig};
-use blastscan::{discover, eval, export, messages, model, Error};
+use blastscan::{clips, discover, eval, export, messages, model, query, report, tracks, Error};
 use chrono::FixedOffset;
 
 #[derive(Parser, Debug)]
@@ -27,6 +28,76 @@ enum Command {
     Scan(ScanArgs),
     /// Score an index against your own reference labels (file,onset_s,offset_s,class).
     Eval(EvalArgs),
+    /// Write the HTML report (OUT/report/index.html) with spectrograms and audio.
+    Report(ReportArgs),
+    /// Cut a WAV clip around each detection (OUT/clips/, with clips.csv).
+    Clips(ClipsArgs),
+    /// Write Audacity label tracks, Raven selection tables and SRT/WebVTT subtitles
+    /// (OUT/labels/).
+    Labels(LabelsArgs),
+    /// List the detections that match a date range, a confidence, words, a recording.
+    Query(QueryArgs),
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// The scan's output folder.
+    out: PathBuf,
+    /// Show every detection at or above this confidence (default: probable explosions).
+    #[arg(long, value_name = "X")]
+    min_confidence: Option<f32>,
+}
+
+#[derive(Args, Debug)]
+struct ClipsArgs {
+    /// The scan's output folder.
+    out: PathBuf,
+    /// Seconds of audio kept before the onset and after the tail.
+    #[arg(long, default_value_t = 3.0)]
+    pad: f64,
+    /// Cut every detection at or above this confidence (default: probable explosions).
+    #[arg(long, value_name = "X")]
+    min_confidence: Option<f32>,
+}
+
+#[derive(Args, Debug)]
+struct LabelsArgs {
+    /// The scan's output folder.
+    out: PathBuf,
+    /// Include every detection at or above this confidence (default: probable explosions).
+    #[arg(long, value_name = "X")]
+    min_confidence: Option<f32>,
+}
+
+#[derive(Args, Debug)]
+struct QueryArgs {
+    /// The scan's output folder (or its index.json).
+    out: PathBuf,
+    /// Sent on or after this date or time (2024-03-13, 2024-03-13T23:00).
+    #[arg(long)]
+    from: Option<String>,
+    /// Sent on or before this date or time (a date includes the whole day).
+    #[arg(long)]
+    to: Option<String>,
+    /// Confidence at least this (default: probable explosions only).
+    #[arg(long, value_name = "X")]
+    min_confidence: Option<f32>,
+    /// Words that must all appear in the transcript around the detection.
+    #[arg(long)]
+    text: Option<String>,
+    /// Recording path pattern, e.g. 'night2/*.opus'.
+    #[arg(long, value_name = "GLOB")]
+    recording: Option<String>,
+    /// Output format (default: a table on a terminal, CSV otherwise).
+    #[arg(long, value_enum)]
+    format: Option<QueryFormat>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum QueryFormat {
+    Table,
+    Csv,
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -85,6 +156,9 @@ struct ScanArgs {
     /// was sent (the default: a voice note is sent when it ends).
     #[arg(long)]
     sent_at_start: bool,
+    /// Also write the HTML report (OUT/report/index.html).
+    #[arg(long)]
+    report: bool,
 }
 
 fn parse_timezone(text: &str) -> Result<FixedOffset, String> {
@@ -140,6 +214,21 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Scan(args) => run_scan(&args),
         Command::Eval(args) => run_eval(&args),
+        Command::Report(args) => {
+            let index = load_index(&args.out)?;
+            check_confidence(args.min_confidence)?;
+            make_report(&index, &args.out, args.min_confidence)
+        }
+        Command::Clips(args) => run_clips(&args),
+        Command::Labels(args) => {
+            let index = load_index(&args.out)?;
+            check_confidence(args.min_confidence)?;
+            let dir = args.out.join("labels");
+            let written = tracks::write_tracks(&index, &dir, args.min_confidence)?;
+            eprintln!("wrote {} label files to {}", written.len(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Query(args) => run_query(&args),
     }
 }
 
@@ -175,6 +264,9 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         );
     }
     let [json, csv] = export::write_index(&args.out, &outcome.index)?;
+    if args.report {
+        make_report(&outcome.index, &args.out, None)?;
+    }
     let s = &outcome.index.summary;
     if !args.quiet {
         let secs = outcome.elapsed.as_secs_f64();
@@ -197,9 +289,7 @@ fn run_eval(args: &EvalArgs) -> Result<ExitCode, Error> {
     if !(args.collar.is_finite() && args.collar >= 0.0) {
         return Err(Error::Usage("--collar must be a number of seconds, 0 or more".into()));
     }
-    let index_path =
-        if args.out.is_dir() { args.out.join(export::INDEX_JSON) } else { args.out.clone() };
-    let index = export::read_index(&index_path)?;
+    let index = load_index(&args.out)?;
     let labels = eval::Labels::read(&args.labels)?;
     let report = eval::evaluate(&index, &labels, args.collar);
     match args.format {
@@ -209,6 +299,74 @@ fn run_eval(args: &EvalArgs) -> Result<ExitCode, Error> {
             println!("{json}");
         }
         Format::Text => print!("{}", eval::render_text(&report, index.detector.threshold)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads `OUT/index.json` (or the index file given).
+fn load_index(out: &std::path::Path) -> Result<Index, Error> {
+    let path = if out.is_dir() { out.join(export::INDEX_JSON) } else { out.to_path_buf() };
+    export::read_index(&path)
+}
+
+fn check_confidence(min: Option<f32>) -> Result<(), Error> {
+    match min {
+        Some(x) if !(0.0..=1.0).contains(&x) => {
+            Err(Error::Usage("--min-confidence must be between 0 and 1".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn make_report(
+    index: &Index,
+    out: &std::path::Path,
+    min_confidence: Option<f32>,
+) -> Result<ExitCode, Error> {
+    let options = report::ReportOptions { min_confidence };
+    let made = report::write_report(index, &out.join("report"), &options)?;
+    for (path, why) in &made.failures {
+        eprintln!("blastscan: {path}: no audio for the report: {why}");
+    }
+    eprintln!("wrote {} ({} detections)", made.page.display(), made.detections);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_clips(args: &ClipsArgs) -> Result<ExitCode, Error> {
+    check_confidence(args.min_confidence)?;
+    if !(args.pad.is_finite() && (0.0..=600.0).contains(&args.pad)) {
+        return Err(Error::Usage("--pad must be between 0 and 600 seconds".into()));
+    }
+    let index = load_index(&args.out)?;
+    let dir = args.out.join("clips");
+    let made = clips::write_clips(&index, &dir, args.pad, args.min_confidence)?;
+    for (path, why) in &made.failures {
+        eprintln!("blastscan: {path}: no clips: {why}");
+    }
+    eprintln!("wrote {} clips and clips.csv to {}", made.rows.len(), dir.display());
+    Ok(if made.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn run_query(args: &QueryArgs) -> Result<ExitCode, Error> {
+    check_confidence(args.min_confidence)?;
+    let index = load_index(&args.out)?;
+    let q = query::Query::new(
+        args.from.clone(),
+        args.to.clone(),
+        args.min_confidence,
+        args.text.clone(),
+        args.recording.as_deref(),
+    )?;
+    let rows = query::run(&index, &q);
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        QueryFormat::Table
+    } else {
+        QueryFormat::Csv
+    });
+    match format {
+        QueryFormat::Table => print!("{}", query::to_table(&rows)),
+        QueryFormat::Csv => print!("{}", query::to_csv(&rows)),
+        QueryFormat::Json => println!("{}", query::to_json(&rows)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -41,7 +41,12 @@ pub struct ScanOutcome {
 /// Decodes and analyses one recording. Never panics on bad input: failures become
 /// [`Recording::error`].
 pub fn analyse_file(input: &Input, params: DetectorParams, model: Model) -> Recording {
-    let mut rec = Recording { path: input.display.clone(), ..Recording::default() };
+    let source = std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone());
+    let mut rec = Recording {
+        path: input.display.clone(),
+        source: Some(source.display().to_string()),
+        ..Recording::default()
+    };
     match run_detector(&input.path, params, model, &mut rec) {
         Ok(()) => {}
         Err(e) => rec.error = Some(e.to_string()),

@@ -48,8 +48,13 @@ pub struct Resampler {
 impl Resampler {
     /// A resampler from `input_rate` Hz to [`ANALYSIS_RATE`].
     pub fn new(input_rate: u32) -> Self {
+        Self::between(input_rate, ANALYSIS_RATE)
+    }
+
+    /// A resampler from `input_rate` Hz to `output_rate` Hz (for the report's spectrograms).
+    pub fn between(input_rate: u32, output_rate: u32) -> Self {
         let input_rate = u64::from(input_rate.max(1));
-        let output_rate = u64::from(ANALYSIS_RATE);
+        let output_rate = u64::from(output_rate.max(1));
         let step = input_rate as f64 / output_rate as f64;
         let half_in = (HALF_WIDTH_OUT * step.max(1.0)).ceil() as usize;
         let taps = (2 * half_in).next_multiple_of(LANES);

@@ -1,0 +1,236 @@
+//! Queries over an index: which detections match a date range, a confidence, words in the
+//! transcript, a recording name pattern.
+
+use serde::Serialize;
+
+use crate::clips::selected;
+use crate::detect::Detection;
+use crate::error::Error;
+use crate::export::spreadsheet_safe;
+use crate::index::{Index, Recording};
+use crate::messages::parse_iso;
+
+/// What to look for. Every condition given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Sent on or after this date or time (ISO 8601, compared as written in `sent_at`).
+    pub from: Option<String>,
+    /// Sent on or before this date or time (a date includes the whole day).
+    pub to: Option<String>,
+    /// Confidence at least this; `None`: detections labelled `explosion`.
+    pub min_confidence: Option<f32>,
+    /// Words that must all appear in the transcript around the detection (any case).
+    pub text: Option<String>,
+    /// Recording path pattern (`*`, `?`, `[...]`), e.g. `night2/*.opus`.
+    pub recording: Option<glob::Pattern>,
+}
+
+impl Query {
+    /// Checks the dates and pattern given on the command line.
+    pub fn new(
+        from: Option<String>,
+        to: Option<String>,
+        min_confidence: Option<f32>,
+        text: Option<String>,
+        recording: Option<&str>,
+    ) -> Result<Self, Error> {
+        for (flag, value) in [("--from", &from), ("--to", &to)] {
+            if let Some(v) = value {
+                if parse_iso(v).is_none() {
+                    return Err(Error::Usage(format!(
+                        "{flag} `{v}` is not a date; write it like 2024-03-13 or 2024-03-13T23:00"
+                    )));
+                }
+            }
+        }
+        let recording = recording
+            .map(|p| {
+                glob::Pattern::new(p).map_err(|e| {
+                    Error::Usage(format!("--recording `{p}` is not a valid pattern: {e}"))
+                })
+            })
+            .transpose()?;
+        Ok(Query { from, to, min_confidence, text, recording })
+    }
+
+    fn matches(&self, rec: &Recording, d: &Detection) -> bool {
+        if !selected(d, self.min_confidence) {
+            return false;
+        }
+        if let Some(p) = &self.recording {
+            if !p.matches(&rec.path) {
+                return false;
+            }
+        }
+        let sent = rec.sent_at.as_deref().map(|s| s.replace(' ', "T"));
+        if let Some(from) = &self.from {
+            match &sent {
+                Some(s) if s.as_str() >= from.replace(' ', "T").as_str() => {}
+                _ => return false,
+            }
+        }
+        if let Some(to) = &self.to {
+            let to = to.replace(' ', "T");
+            match &sent {
+                Some(s) if s.chars().take(to.chars().count()).collect::<String>() <= to => {}
+                _ => return false,
+            }
+        }
+        if let Some(text) = &self.text {
+            let Some(t) = &d.transcript else { return false };
+            let haystack =
+                format!("{} {} {}", t.context_before, t.text, t.context_after).to_lowercase();
+            if !text.to_lowercase().split_whitespace().all(|w| haystack.contains(w)) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// One matching detection, flattened for output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// The recording.
+    pub file: String,
+    /// When it was sent.
+    pub sent_at: String,
+    /// Where that date came from.
+    pub date_source: String,
+    /// Who sent it.
+    pub sender: String,
+    /// Estimated wall-clock time of the peak.
+    pub wall_clock_estimate: String,
+    /// Onset, seconds.
+    pub start_s: f64,
+    /// Peak, seconds.
+    pub peak_s: f64,
+    /// `explosion` or `other`.
+    pub label: String,
+    /// Confidence.
+    pub confidence: f32,
+    /// Transcript segment.
+    pub transcript_text: String,
+    /// Segment before.
+    pub context_before: String,
+    /// Segment after.
+    pub context_after: String,
+}
+
+/// The matching detections, in index order (recording path, then time).
+pub fn run(index: &Index, query: &Query) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for rec in &index.recordings {
+        for d in rec.detections.iter().filter(|d| query.matches(rec, d)) {
+            let t = d.transcript.as_ref();
+            rows.push(Row {
+                file: rec.path.clone(),
+                sent_at: rec.sent_at.clone().unwrap_or_default(),
+                date_source: rec.date_source.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                sender: rec.sender.clone().unwrap_or_default(),
+                wall_clock_estimate: d.wall_clock_estimate.clone().unwrap_or_default(),
+                start_s: (d.start_s * 1000.0).round() / 1000.0,
+                peak_s: (d.peak_s * 1000.0).round() / 1000.0,
+                label: d.label.as_str().into(),
+                confidence: (d.confidence * 1000.0).round() / 1000.0,
+                transcript_text: t.map(|t| t.text.clone()).unwrap_or_default(),
+                context_before: t.map(|t| t.context_before.clone()).unwrap_or_default(),
+                context_after: t.map(|t| t.context_after.clone()).unwrap_or_default(),
+            });
+        }
+    }
+    rows
+}
+
+/// Rows as CSV (untrusted text defused for spreadsheets).
+pub fn to_csv(rows: &[Row]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        let safe = Row {
+            file: spreadsheet_safe(&r.file),
+            sender: spreadsheet_safe(&r.sender),
+            transcript_text: spreadsheet_safe(&r.transcript_text),
+            context_before: spreadsheet_safe(&r.context_before),
+            context_after: spreadsheet_safe(&r.context_after),
+            ..r.clone()
+        };
+        let _ = w.serialize(safe);
+    }
+    if rows.is_empty() {
+        let _ = w.write_record([
+            "file",
+            "sent_at",
+            "date_source",
+            "sender",
+            "wall_clock_estimate",
+            "start_s",
+            "peak_s",
+            "label",
+            "confidence",
+            "transcript_text",
+            "context_before",
+            "context_after",
+        ]);
+    }
+    String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
+}
+
+/// Rows as a JSON array.
+pub fn to_json(rows: &[Row]) -> String {
+    serde_json::to_string_pretty(rows).unwrap_or_else(|_| "[]".into())
+}
+
+/// Rows as an aligned table for a terminal (long text shortened).
+pub fn to_table(rows: &[Row]) -> String {
+    let cut = |s: &str, n: usize| -> String {
+        if s.chars().count() > n {
+            format!("{}…", s.chars().take(n - 1).collect::<String>())
+        } else {
+            s.to_string()
+        }
+    };
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                cut(&r.file, 40),
+                cut(
+                    if r.wall_clock_estimate.is_empty() {
+                        &r.sent_at
+                    } else {
+                        &r.wall_clock_estimate
+                    },
+                    25,
+                ),
+                format!("{:.2}", r.peak_s),
+                format!("{:.2}", r.confidence),
+                r.label.clone(),
+                cut(&r.transcript_text, 50),
+            ]
+        })
+        .collect();
+    let header = ["recording", "when (estimated)", "peak_s", "conf", "label", "transcript"];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |row: &[String]| -> String {
+        row.iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = line(&header.map(String::from));
+    out.push('\n');
+    for row in &cells {
+        out.push_str(&line(row));
+        out.push('\n');
+    }
+    out.push_str(&format!("{} detections\n", rows.len()));
+    out
+}

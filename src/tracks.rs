@@ -1,0 +1,170 @@
+//! Label tracks and subtitles, so producers jump straight to the blasts in their tools:
+//!
+//! * Audacity label track (`File > Import > Labels`): `start<TAB>end<TAB>label`, seconds.
+//! * Raven selection table (Cornell's Raven Pro/Lite, `File > Open Selection Table`):
+//!   tab-separated, with its standard columns.
+//! * SubRip (`.srt`) and WebVTT (`.vtt`) subtitles of the detections, shown while playing
+//!   (VLC loads a subtitle file with the recording's name from the same folder).
+//!
+//! One set per recording with at least one selected detection, named after the recording
+//! (its path inside the scanned folder, sanitised, folders joined with `__`).
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use crate::clips::{sanitise, selected};
+use crate::detect::Detection;
+use crate::error::Error;
+use crate::export::write_atomic;
+use crate::index::{Index, Recording};
+
+/// Subtitles stay on screen at least this long, seconds.
+const MIN_CUE_S: f64 = 2.0;
+
+/// The base name (no extension) of a recording's label files.
+pub fn base_for(rec: &Recording) -> String {
+    let without_ext = Path::new(&rec.path).with_extension("");
+    let parts: Vec<String> = without_ext
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(sanitise(&p.to_string_lossy())),
+            _ => None,
+        })
+        .collect();
+    if parts.is_empty() {
+        "recording".into()
+    } else {
+        parts.join("__")
+    }
+}
+
+/// Audacity label track.
+pub fn audacity(dets: &[&Detection]) -> String {
+    let mut out = String::new();
+    for d in dets {
+        let _ = writeln!(
+            out,
+            "{:.6}\t{:.6}\t{} {:.2}",
+            d.start_s,
+            d.end_s.max(d.start_s),
+            d.label.as_str(),
+            d.confidence
+        );
+    }
+    out
+}
+
+/// Raven selection table.
+pub fn raven(dets: &[&Detection]) -> String {
+    let mut out = String::from(
+        "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tLabel\tConfidence\n",
+    );
+    for (i, d) in dets.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}\tSpectrogram 1\t1\t{:.3}\t{:.3}\t0\t4000\t{}\t{:.3}",
+            i + 1,
+            d.start_s,
+            d.end_s.max(d.start_s),
+            d.label.as_str(),
+            d.confidence
+        );
+    }
+    out
+}
+
+fn clock(seconds: f64, decimal: char) -> String {
+    let ms = (seconds.max(0.0) * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}{decimal}{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+fn cue_text(d: &Detection) -> String {
+    let mut text = format!("{} (confidence {:.2})", d.label.as_str(), d.confidence);
+    if let Some(wall) = &d.wall_clock_estimate {
+        let _ = write!(text, " about {wall}");
+    }
+    text
+}
+
+/// SubRip subtitles.
+pub fn srt(dets: &[&Detection]) -> String {
+    let mut out = String::new();
+    for (i, d) in dets.iter().enumerate() {
+        let end = d.end_s.max(d.start_s + MIN_CUE_S);
+        let _ = write!(
+            out,
+            "{}\n{} --> {}\n{}\n\n",
+            i + 1,
+            clock(d.start_s, ','),
+            clock(end, ','),
+            cue_text(d)
+        );
+    }
+    out
+}
+
+/// WebVTT subtitles.
+pub fn vtt(dets: &[&Detection]) -> String {
+    let mut out = String::from("WEBVTT\n\n");
+    for d in dets {
+        let end = d.end_s.max(d.start_s + MIN_CUE_S);
+        let _ =
+            write!(out, "{} --> {}\n{}\n\n", clock(d.start_s, '.'), clock(end, '.'), cue_text(d));
+    }
+    out
+}
+
+/// Writes the four files per recording into `dir`; returns the files written.
+pub fn write_tracks(
+    index: &Index,
+    dir: &Path,
+    min_confidence: Option<f32>,
+) -> Result<Vec<PathBuf>, Error> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.into(), source })?;
+    let mut written = Vec::new();
+    for rec in &index.recordings {
+        let dets: Vec<&Detection> =
+            rec.detections.iter().filter(|d| selected(d, min_confidence)).collect();
+        if dets.is_empty() {
+            continue;
+        }
+        let base = base_for(rec);
+        for (suffix, text) in [
+            ("audacity.txt", audacity(&dets)),
+            ("raven.txt", raven(&dets)),
+            ("srt", srt(&dets)),
+            ("vtt", vtt(&dets)),
+        ] {
+            let path = dir.join(format!("{base}.{suffix}"));
+            write_atomic(&path, text.as_bytes())?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_names_flatten_folders_and_stay_inside() {
+        let rec = |p: &str| Recording { path: p.into(), ..Recording::default() };
+        assert_eq!(base_for(&rec("night 2/PTT-1.opus")), "night_2__PTT-1");
+        assert_eq!(base_for(&rec("../../etc/passwd")), "passwd");
+        assert_eq!(base_for(&rec("/abs/x.wav")), "abs__x");
+        assert!(!base_for(&rec("..")).contains(".."));
+    }
+
+    #[test]
+    fn clock_formats() {
+        assert_eq!(clock(3723.4567, ','), "01:02:03,457");
+        assert_eq!(clock(0.0, '.'), "00:00:00.000");
+    }
+}
