@@ -157,7 +157,7 @@ mod tests {
     fn base_names_flatten_folders_and_stay_inside() {
         let rec = |p: &str| Recording { path: p.into(), ..Recording::default() };
         assert_eq!(base_for(&rec("night 2/PTT-1.opus")), "night_2__PTT-1");
-        assert_eq!(base_for(&rec("../../etc/passwd")), "passwd");
+        assert_eq!(base_for(&rec("../../etc/passwd")), "etc__passwd", "parent steps dropped");
         assert_eq!(base_for(&rec("/abs/x.wav")), "abs__x");
         assert!(!base_for(&rec("..")).contains(".."));
     }
