@@ -96,7 +96,8 @@ fn collect(
 ) -> Result<Vec<Example>, Box<dyn std::error::Error>> {
     let labels = Labels::read(&dir.join("labels.csv"))?;
     let inputs = discover(&[dir.to_path_buf()], &mut Vec::new())?;
-    let config = ScanConfig { params, model: DEFAULT_MODEL, threads: None, progress: false };
+    let config =
+        ScanConfig { params, model: DEFAULT_MODEL, threads: None, progress: false, shard: None };
     let index = scan(&inputs, &config)?.index;
     let mut out = Vec::new();
     for rec in &index.recordings {

@@ -244,10 +244,12 @@ impl Detector {
         if features.snr_db < self.params.min_snr_db {
             return;
         }
+        // Times to the microsecond: no float noise (20.531000000000002) in the outputs.
+        let us = |t: f64| (t * 1e6).round() / 1e6;
         let detection = Detection {
-            start_s,
-            end_s,
-            peak_s,
+            start_s: us(start_s),
+            end_s: us(end_s),
+            peak_s: us(peak_s),
             label: if confidence >= self.params.threshold {
                 Label::Explosion
             } else {

@@ -53,6 +53,9 @@ pub enum Error {
         /// What went wrong, in words.
         reason: String,
     },
+    /// Another run holds the output folder's lock.
+    #[error("{}: another blastscan run is writing to this output folder; wait for it to finish or choose another --out", .0.display())]
+    Locked(PathBuf),
     /// An argument has an invalid value.
     #[error("{0}")]
     Usage(String),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::{Detection, DetectorParams, Label};
 use crate::messages::{Anchor, DateSource};
+use crate::store::FileId;
 use crate::transcript::Warning;
 
 /// Version of the `index.json` layout.
@@ -23,6 +24,10 @@ pub struct Index {
     pub tool_version: String,
     /// Parameters the detector ran with.
     pub detector: DetectorParams,
+    /// Fingerprint of tool version, parameters and model: results with another one were
+    /// made by a different detector (see [`crate::store::fingerprint`]).
+    #[serde(default)]
+    pub fingerprint: String,
     /// Totals.
     pub summary: Summary,
     /// The offset times are written in (`+03:00`); `None`: chat-export times are the
@@ -59,6 +64,9 @@ pub struct Recording {
     /// Where the file was read from at scan time (absolute), for cutting clips.
     #[serde(default)]
     pub source: Option<String>,
+    /// The file's content hash, size and modification time when it was scanned.
+    #[serde(default)]
+    pub file: Option<FileId>,
     /// Length of the decoded audio, seconds.
     pub duration_s: f64,
     /// Source sample rate, Hz (0 if unknown).
@@ -119,6 +127,7 @@ impl Index {
             tool: "blastscan".into(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
             detector,
+            fingerprint: String::new(),
             summary,
             timezone: None,
             link_warnings: Vec::new(),

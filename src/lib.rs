@@ -3,10 +3,13 @@
 //! The pipeline, one module per stage, read top to bottom:
 //! [`discover`] → [`decode`] → [`resample`] → [`stft`] → [`onset`] → [`classify`]
 //! (glued by [`detect`]) → [`index`] → [`link`] (with [`transcript`] and [`messages`]) →
-//! [`export`]. [`pipeline`] is the only module that knows about threads; [`eval`] scores
-//! detections against reference labels.
+//! [`export`]. [`pipeline`] is the only module that knows about threads; [`store`] and
+//! [`batch`] make runs incremental, resumable and shardable; [`eval`] scores detections
+//! against reference labels; [`report`], [`clips`], [`tracks`] and [`query`] are what
+//! people open.
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod classify;
 pub mod clips;
 pub mod decode;
@@ -26,6 +29,7 @@ pub mod report;
 pub mod resample;
 pub mod spectrogram;
 pub mod stft;
+pub mod store;
 pub mod synth;
 pub mod tracks;
 pub mod transcript;

@@ -48,14 +48,27 @@ pub fn link(index: &mut Index, inputs: &[Input], config: &LinkConfig) -> Vec<War
         }
     }
     warnings.append(&mut book.warnings);
-    let scanned: BTreeSet<String> = index.recordings.iter().map(|r| base_name(&r.path)).collect();
+    // Every file found, including those another shard analyses.
+    let scanned: BTreeSet<String> = index
+        .recordings
+        .iter()
+        .map(|r| base_name(&r.path))
+        .chain(inputs.iter().map(|i| base_name(&i.display)))
+        .collect();
     warnings.extend(book.unmatched(&scanned));
 
-    let paths: BTreeMap<&str, &Path> =
-        inputs.iter().map(|i| (i.display.as_str(), i.path.as_path())).collect();
+    // By absolute source path: entries kept from earlier runs of other folders may share
+    // a relative path with this run's files.
+    let paths: BTreeMap<String, &Path> = inputs
+        .iter()
+        .map(|i| {
+            let abs = std::path::absolute(&i.path).unwrap_or_else(|_| i.path.clone());
+            (abs.display().to_string(), i.path.as_path())
+        })
+        .collect();
     let zone = config.timezone;
     for rec in &mut index.recordings {
-        let Some(&path) = paths.get(rec.path.as_str()) else { continue };
+        let Some(&path) = rec.source.as_ref().and_then(|s| paths.get(s)) else { continue };
         if let Some(mut date) = date_of(&book, &rec.path, path) {
             if config.sent_at_start && is_message_time(&date) {
                 date.anchor = Anchor::Start;
@@ -90,6 +103,8 @@ pub fn link(index: &mut Index, inputs: &[Input], config: &LinkConfig) -> Vec<War
             }),
         }
     }
+    warnings.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
+    warnings.dedup();
     index.link_warnings.clone_from(&warnings);
     index.timezone = zone.map(|z| z.to_string());
     warnings

@@ -5,15 +5,16 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use chrono::FixedOffset;
 use clap::{Args, Parser, Subcommand};
 
 use blastscan::detect::DetectorParams;
 use blastscan::index::Index;
-use blastscan::link::{link, LinkConfig};
-use blastscan::pipeline::{scan, ScanConfig};
-use blastscan::{clips, discover, eval, export, messages, model, query, report, tracks, Error};
-use chrono::FixedOffset;
+use blastscan::link::LinkConfig;
+use blastscan::pipeline::ScanConfig;
+use blastscan::{batch, clips, eval, export, messages, model, query, report, tracks, Error};
 
 #[derive(Parser, Debug)]
 #[command(name = "blastscan", version, about = "Find probable explosions in field recordings")]
@@ -37,6 +38,18 @@ enum Command {
     Labels(LabelsArgs),
     /// List the detections that match a date range, a confidence, words, a recording.
     Query(QueryArgs),
+    /// Union several output folders (e.g. the shards of a cluster run) into one.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+struct MergeArgs {
+    /// Output folders to merge.
+    #[arg(required = true)]
+    stores: Vec<PathBuf>,
+    /// The merged output folder (its own index, if any, is kept and added to).
+    #[arg(long, short)]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +172,21 @@ struct ScanArgs {
     /// Also write the HTML report (OUT/report/index.html).
     #[arg(long)]
     report: bool,
+    /// Analyse only share I of N (0 <= I < N, chosen by file content), e.g.
+    /// `--shard $SLURM_ARRAY_TASK_ID/8`; merge the N outputs with `blastscan merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<(u32, u32)>,
+}
+
+fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{text}` is not a shard; write I/N with 0 <= I < N, e.g. 0/4");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u32, u32) =
+        (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
 }
 
 fn parse_timezone(text: &str) -> Result<FixedOffset, String> {
@@ -187,6 +215,7 @@ impl ScanArgs {
             model: model::DEFAULT_MODEL,
             threads: self.threads,
             progress: !self.quiet && std::io::stderr().is_terminal(),
+            shard: self.shard,
         })
     }
 }
@@ -229,60 +258,90 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Query(args) => run_query(&args),
+        Command::Merge(args) => run_merge(&args),
     }
 }
 
+/// Set by Ctrl-C: no new file is started; a second Ctrl-C stops at once.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
 fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
-    let config = args.to_config()?;
-    export::prepare_out_dir(&args.out)?;
-    let mut warnings = Vec::new();
-    let inputs = discover::discover(&args.inputs, &mut warnings)?;
-    for w in &warnings {
-        eprintln!("blastscan: {w}");
-    }
-    if inputs.is_empty() {
-        eprintln!("blastscan: no recordings found under the given paths");
-    }
-    let mut outcome = scan(&inputs, &config)?;
-    let mut message_files = args.messages.clone();
-    message_files.extend(discover::message_files(&args.inputs));
-    message_files.dedup();
-    let link_config = LinkConfig {
+    let scan = args.to_config()?;
+    let link = LinkConfig {
         transcripts: args.transcripts.clone(),
-        messages: message_files,
+        messages: args.messages.clone(),
         timezone: args.timezone,
         sent_at_start: args.sent_at_start,
     };
-    let link_warnings = link(&mut outcome.index, &inputs, &link_config);
-    for w in link_warnings.iter().take(20) {
+    let job = batch::Batch { inputs: args.inputs.clone(), out: args.out.clone(), scan, link };
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nblastscan: stopping after the files in flight (Ctrl-C again to stop now)");
+    });
+    let done = batch::run(&job, &CANCEL)?;
+    for w in &done.discovery_warnings {
+        eprintln!("blastscan: {w}");
+    }
+    if let Some(e) = &done.prior_unreadable {
+        eprintln!("blastscan: {e}; started a fresh index (stored results were still used)");
+    }
+    for w in done.link_warnings.iter().take(20) {
         eprintln!("blastscan: warning: {w}");
     }
-    if link_warnings.len() > 20 {
-        eprintln!(
-            "blastscan: {} more warnings in index.json (link_warnings)",
-            link_warnings.len() - 20
-        );
+    if done.link_warnings.len() > 20 {
+        let more = done.link_warnings.len() - 20;
+        eprintln!("blastscan: {more} more warnings in index.json (link_warnings)");
     }
-    let [json, csv] = export::write_index(&args.out, &outcome.index)?;
+    if done.index.recordings.is_empty() {
+        eprintln!("blastscan: no recordings found under the given paths");
+    }
     if args.report {
-        make_report(&outcome.index, &args.out, None)?;
+        make_report(&done.index, &args.out, None)?;
     }
-    let s = &outcome.index.summary;
+    let s = &done.index.summary;
     if !args.quiet {
-        let secs = outcome.elapsed.as_secs_f64();
+        let failed_now = done.index.recordings.iter().filter(|r| r.error.is_some()).count();
+        let mut line =
+            format!("{} new, {} unchanged, {} failed", done.new, done.unchanged, failed_now);
+        if done.other_shards > 0 {
+            line.push_str(&format!(", {} left to other shards", done.other_shards));
+        }
+        let secs = done.elapsed.as_secs_f64();
+        let speed = if done.new_audio_s > 0.0 {
+            format!(" ({:.0}x realtime on the new audio)", done.new_audio_s / secs.max(1e-9))
+        } else {
+            String::new()
+        };
         eprintln!(
-            "{} files ({} failed), {:.2} h of audio, {} detections ({} probable explosions) in {:.1} s ({:.0}x realtime)",
-            s.files,
-            s.failed,
-            s.audio_hours,
-            s.detections,
-            s.explosions,
-            secs,
-            s.audio_hours * 3600.0 / secs.max(1e-9)
+            "{line}; the index holds {} files, {:.2} h of audio, {} detections ({} probable explosions); {secs:.1} s{speed}",
+            s.files, s.audio_hours, s.detections, s.explosions,
         );
+        let [json, csv] = &done.written;
         eprintln!("wrote {} and {}", json.display(), csv.display());
     }
+    if done.pending > 0 {
+        eprintln!(
+            "blastscan: interrupted: {} files not analysed yet; the work done is kept. Run the same command again to resume.",
+            done.pending
+        );
+        return Ok(ExitCode::from(130));
+    }
     Ok(if s.failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn run_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
+    let (merged, report) = batch::merge(&args.stores, &args.out)?;
+    for (dir, recordings, copied) in report {
+        eprintln!("{}: {recordings} recordings, {copied} stored results copied", dir.display());
+    }
+    eprintln!(
+        "merged {} recordings into {}",
+        merged.summary.files,
+        args.out.join(export::INDEX_JSON).display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_eval(args: &EvalArgs) -> Result<ExitCode, Error> {

@@ -68,7 +68,7 @@ impl OnsetPicker {
         if self.recent.len() > capacity {
             self.recent.pop_front();
         }
-        if self.next % MEDIAN_EVERY == 0 {
+        if self.next.is_multiple_of(MEDIAN_EVERY) {
             self.refresh_median();
         }
         let len = self.recent.len();

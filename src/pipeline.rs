@@ -1,9 +1,15 @@
 //! The only place that knows about threads: files are analysed in parallel with rayon,
 //! one file per task, and results are collected in input order, so the index does not
 //! depend on the thread count.
+//!
+//! With a [`Store`] the scan is incremental: every file is identified by its content
+//! ([`crate::store::identify`]), a result already stored is loaded instead of computed,
+//! and each new result is stored the moment it is done. A cancel flag (Ctrl-C) stops
+//! new analyses from starting; files in flight finish and are stored.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,6 +21,7 @@ use crate::detect::{Detector, DetectorParams};
 use crate::discover::Input;
 use crate::error::{Error, FileError};
 use crate::index::{Index, Recording};
+use crate::store::{self, FileId, Store};
 
 /// How to run a scan.
 #[derive(Debug, Clone)]
@@ -27,6 +34,19 @@ pub struct ScanConfig {
     pub threads: Option<usize>,
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).
     pub progress: bool,
+    /// Analyse only the share `I` of `N` (by content hash): `Some((I, N))`, `I < N`.
+    pub shard: Option<(u32, u32)>,
+}
+
+/// What makes a scan incremental and resumable.
+#[derive(Debug)]
+pub struct Incremental<'a> {
+    /// Where results are kept.
+    pub store: &'a Store,
+    /// File identities from the previous index, by source path (skips re-hashing).
+    pub known: &'a HashMap<String, FileId>,
+    /// Set to stop starting new analyses (Ctrl-C).
+    pub cancel: &'a AtomicBool,
 }
 
 /// What a scan produced and how long it took.
@@ -36,15 +56,24 @@ pub struct ScanOutcome {
     pub index: Index,
     /// Wall time.
     pub elapsed: Duration,
+    /// Files analysed in this run.
+    pub new: usize,
+    /// Files whose stored result was reused.
+    pub unchanged: usize,
+    /// Files left for a later run (cancelled before they started).
+    pub pending: usize,
+    /// Files that belong to other shards.
+    pub other_shards: usize,
+    /// Seconds of audio analysed in this run (not reused).
+    pub new_audio_s: f64,
 }
 
 /// Decodes and analyses one recording. Never panics on bad input: failures become
 /// [`Recording::error`].
 pub fn analyse_file(input: &Input, params: DetectorParams, model: Model) -> Recording {
-    let source = std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone());
     let mut rec = Recording {
         path: input.display.clone(),
-        source: Some(source.display().to_string()),
+        source: Some(source_of(input)),
         ..Recording::default()
     };
     match run_detector(&input.path, params, model, &mut rec) {
@@ -88,22 +117,96 @@ fn run_detector(
     Ok(())
 }
 
-/// Scans `inputs` in parallel and builds the index.
+/// Scans `inputs` in parallel and builds the index (no store: everything is analysed).
 pub fn scan(inputs: &[Input], config: &ScanConfig) -> Result<ScanOutcome, Error> {
+    scan_with(inputs, config, None)
+}
+
+/// Scans `inputs` in parallel, reusing and filling `incremental`'s store.
+pub fn scan_with(
+    inputs: &[Input],
+    config: &ScanConfig,
+    incremental: Option<Incremental>,
+) -> Result<ScanOutcome, Error> {
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.unwrap_or(0))
         .build()
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
-    let bar = progress_bar(inputs.len() as u64, config.progress);
-    let audio_ms = AtomicU64::new(0);
-    let recordings: Vec<Recording> = pool.install(|| {
+    let fingerprint = store::fingerprint(&config.params, &config.model);
+    // Identify every file by content when a store or a shard needs it.
+    let ids: Vec<Option<std::io::Result<FileId>>> = pool.install(|| {
         inputs
             .par_iter()
             .map(|input| {
-                let rec = analyse_file(input, config.params, config.model);
-                let total = audio_ms.fetch_add((rec.duration_s * 1000.0) as u64, Ordering::Relaxed)
-                    + (rec.duration_s * 1000.0) as u64;
+                (incremental.is_some() || config.shard.is_some()).then(|| {
+                    let known =
+                        incremental.as_ref().and_then(|inc| inc.known.get(&source_of(input)));
+                    store::identify(&input.path, known)
+                })
+            })
+            .collect()
+    });
+    let mine: Vec<(&Input, Option<std::io::Result<FileId>>)> = inputs
+        .iter()
+        .zip(ids)
+        .filter(|(_, id)| match (config.shard, id) {
+            (Some((i, n)), Some(Ok(id))) => id.shard(n) == i,
+            // A file that cannot be read is reported by the first shard only.
+            (Some((i, _)), _) => i == 0,
+            (None, _) => true,
+        })
+        .collect();
+    let other_shards = inputs.len() - mine.len();
+    let bar = progress_bar(mine.len() as u64, config.progress);
+    let audio_ms = AtomicU64::new(0);
+    let (new, unchanged, pending) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+    let new_audio_ms = AtomicU64::new(0);
+    let results: Vec<Result<Option<Recording>, Error>> = pool.install(|| {
+        mine.into_par_iter()
+            .map(|(input, id)| {
+                let rec = match (&incremental, id) {
+                    (Some(inc), Some(Ok(id))) => {
+                        let key = store::key(&id, &fingerprint);
+                        if let Some(mut stored) = inc.store.load(&key) {
+                            unchanged.fetch_add(1, Ordering::Relaxed);
+                            stored.path = input.display.clone();
+                            stored.source = Some(source_of(input));
+                            stored.file = Some(id);
+                            stored
+                        } else if inc.cancel.load(Ordering::Relaxed) {
+                            pending.fetch_add(1, Ordering::Relaxed);
+                            bar.inc(1);
+                            return Ok(None);
+                        } else {
+                            let mut rec = analyse_file(input, config.params, config.model);
+                            rec.file = Some(id);
+                            inc.store.save(&key, &rec)?;
+                            new.fetch_add(1, Ordering::Relaxed);
+                            new_audio_ms
+                                .fetch_add((rec.duration_s * 1000.0) as u64, Ordering::Relaxed);
+                            rec
+                        }
+                    }
+                    (_, Some(Err(e))) => {
+                        let mut rec = Recording {
+                            path: input.display.clone(),
+                            source: Some(source_of(input)),
+                            ..Recording::default()
+                        };
+                        rec.error = Some(FileError::Io(e).to_string());
+                        rec
+                    }
+                    (_, id) => {
+                        new.fetch_add(1, Ordering::Relaxed);
+                        let mut rec = analyse_file(input, config.params, config.model);
+                        new_audio_ms.fetch_add((rec.duration_s * 1000.0) as u64, Ordering::Relaxed);
+                        rec.file = id.and_then(Result::ok);
+                        rec
+                    }
+                };
+                let ms = (rec.duration_s * 1000.0) as u64;
+                let total = audio_ms.fetch_add(ms, Ordering::Relaxed) + ms;
                 if let Some(e) = &rec.error {
                     // Per-file errors are always shown, above the bar when there is one.
                     let line = format!("blastscan: {}: {e}", input.path.display());
@@ -115,12 +218,31 @@ pub fn scan(inputs: &[Input], config: &ScanConfig) -> Result<ScanOutcome, Error>
                 }
                 bar.set_message(format!("{:.2} h of audio", total as f64 / 3.6e6));
                 bar.inc(1);
-                rec
+                Ok(Some(rec))
             })
             .collect()
     });
     bar.finish_and_clear();
-    Ok(ScanOutcome { index: Index::new(config.params, recordings), elapsed: started.elapsed() })
+    let mut recordings = Vec::with_capacity(results.len());
+    for r in results {
+        recordings.extend(r?);
+    }
+    let mut index = Index::new(config.params, recordings);
+    index.fingerprint = fingerprint;
+    Ok(ScanOutcome {
+        index,
+        elapsed: started.elapsed(),
+        new: new.into_inner(),
+        unchanged: unchanged.into_inner(),
+        pending: pending.into_inner(),
+        other_shards,
+        new_audio_s: new_audio_ms.into_inner() as f64 / 1000.0,
+    })
+}
+
+/// The absolute path a recording is read from.
+fn source_of(input: &Input) -> String {
+    std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone()).display().to_string()
 }
 
 fn progress_bar(len: u64, show: bool) -> ProgressBar {

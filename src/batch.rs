@@ -1,0 +1,177 @@
+//! Batch runs over an output folder: the incremental, resumable scan and the merge of
+//! several output folders. The CLI's `scan` and `merge` are thin wrappers around these.
+//!
+//! A run: lock the folder ([`Store::open`]), discover recordings, read the previous index
+//! (what was scanned before, and file identities that spare re-hashing), analyse what the
+//! store lacks ([`scan_with`]), keep the previous entries that still stand
+//! ([`store::carry_over`]), link transcripts and dates again ([`link`]), write the views.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use crate::discover;
+use crate::error::Error;
+use crate::export;
+use crate::index::{Index, Recording};
+use crate::link::{link, LinkConfig};
+use crate::pipeline::{scan_with, Incremental, ScanConfig};
+use crate::store::{self, FileId, Store};
+use crate::transcript::Warning;
+
+/// A scan into an output folder.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Files and folders to scan.
+    pub inputs: Vec<PathBuf>,
+    /// The output folder (the store).
+    pub out: PathBuf,
+    /// Detector, threads, progress, shard.
+    pub scan: ScanConfig,
+    /// Transcripts and dates; chat exports found in scanned folders are added to
+    /// `link.messages`.
+    pub link: LinkConfig,
+}
+
+/// What a batch run did.
+#[derive(Debug)]
+pub struct BatchOutcome {
+    /// The index written.
+    pub index: Index,
+    /// Files analysed in this run.
+    pub new: usize,
+    /// Files whose stored result was reused.
+    pub unchanged: usize,
+    /// Files left for a later run (Ctrl-C).
+    pub pending: usize,
+    /// Files that belong to other shards.
+    pub other_shards: usize,
+    /// Seconds of audio analysed in this run.
+    pub new_audio_s: f64,
+    /// Wall time of the analysis.
+    pub elapsed: Duration,
+    /// Problems found while discovering files (unreadable folders).
+    pub discovery_warnings: Vec<String>,
+    /// Problems met while linking (also in the index).
+    pub link_warnings: Vec<Warning>,
+    /// A previous index that could not be read (the run started a fresh one).
+    pub prior_unreadable: Option<String>,
+    /// Where the views were written.
+    pub written: [PathBuf; 2],
+}
+
+/// Runs one batch: see the module doc. `cancel` stops new analyses from starting.
+pub fn run(batch: &Batch, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
+    export::prepare_out_dir(&batch.out)?;
+    let store = Store::open(&batch.out)?;
+    let mut discovery_warnings = Vec::new();
+    let inputs = discover::discover(&batch.inputs, &mut discovery_warnings)?;
+    let index_path = batch.out.join(export::INDEX_JSON);
+    let (prior, prior_unreadable) = match export::read_index(&index_path) {
+        Ok(index) => (Some(index), None),
+        Err(_) if !index_path.exists() => (None, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let known: HashMap<String, FileId> = prior
+        .iter()
+        .flat_map(|p| &p.recordings)
+        .filter_map(|r| Some((r.source.clone()?, r.file.clone()?)))
+        .collect();
+    let incremental = Incremental { store: &store, known: &known, cancel };
+    let outcome = scan_with(&inputs, &batch.scan, Some(incremental))?;
+    let fingerprint = outcome.index.fingerprint.clone();
+    let mut recordings = outcome.index.recordings;
+    if let Some(prior) = prior {
+        let roots: Vec<PathBuf> = batch.inputs.iter().map(|r| absolute(r)).collect();
+        let discovered: HashSet<String> =
+            inputs.iter().map(|i| absolute(&i.path).display().to_string()).collect();
+        let kept = store::carry_over(prior, &fingerprint, &recordings, &roots, &discovered);
+        recordings.extend(kept);
+    }
+    let mut index = Index::new(batch.scan.params, recordings);
+    index.fingerprint = fingerprint;
+    let mut link_config = batch.link.clone();
+    link_config.messages.extend(discover::message_files(&batch.inputs));
+    link_config.messages.dedup();
+    let link_warnings = link(&mut index, &inputs, &link_config);
+    let written = export::write_index(&batch.out, &index)?;
+    Ok(BatchOutcome {
+        index,
+        new: outcome.new,
+        unchanged: outcome.unchanged,
+        pending: outcome.pending,
+        other_shards: outcome.other_shards,
+        new_audio_s: outcome.new_audio_s,
+        elapsed: outcome.elapsed,
+        discovery_warnings,
+        link_warnings,
+        prior_unreadable,
+        written,
+    })
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// What a merge did, per source folder: (folder, recordings, stored results copied).
+pub type MergeReport = Vec<(PathBuf, usize, usize)>;
+
+/// Unions output folders into `out`: their stored results and their indexes (`out`'s own
+/// index, if any, first; later folders win for the same recording). All must come from
+/// the same detector. The merge of N shards equals one run over everything.
+pub fn merge(folders: &[PathBuf], out: &Path) -> Result<(Index, MergeReport), Error> {
+    export::prepare_out_dir(out)?;
+    let store = Store::open(out)?;
+    let mut sources: Vec<PathBuf> = Vec::new();
+    if out.join(export::INDEX_JSON).exists() {
+        sources.push(out.to_path_buf());
+    }
+    sources.extend(folders.iter().cloned());
+    let mut indexes: Vec<(PathBuf, Index)> = Vec::new();
+    let mut report = Vec::new();
+    for dir in &sources {
+        let index = export::read_index(&dir.join(export::INDEX_JSON))?;
+        if let Some((first_dir, first)) = indexes.first() {
+            if first.fingerprint != index.fingerprint || first.detector != index.detector {
+                return Err(Error::Usage(format!(
+                    "{} was made by a different detector version or settings than {}; scan both the same way before merging",
+                    dir.display(),
+                    first_dir.display()
+                )));
+            }
+            if first.timezone != index.timezone {
+                return Err(Error::Usage(format!(
+                    "{} was linked with another --timezone than {}; scan both the same way before merging",
+                    dir.display(),
+                    first_dir.display()
+                )));
+            }
+        }
+        let copied = if dir.as_path() == out { 0 } else { store.absorb(dir)? };
+        report.push((dir.clone(), index.recordings.len(), copied));
+        indexes.push((dir.clone(), index));
+    }
+    let Some((_, first)) = indexes.first() else {
+        return Err(Error::Usage("nothing to merge: name at least one output folder".into()));
+    };
+    let (detector, fingerprint, timezone) =
+        (first.detector, first.fingerprint.clone(), first.timezone.clone());
+    let mut by_recording: BTreeMap<(String, Option<String>), Recording> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for (_, index) in indexes {
+        warnings.extend(index.link_warnings);
+        for rec in index.recordings {
+            by_recording.insert((rec.path.clone(), rec.source.clone()), rec);
+        }
+    }
+    warnings.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
+    warnings.dedup();
+    let mut merged = Index::new(detector, by_recording.into_values().collect());
+    merged.fingerprint = fingerprint;
+    merged.timezone = timezone;
+    merged.link_warnings = warnings;
+    export::write_index(out, &merged)?;
+    Ok((merged, report))
+}

@@ -1,0 +1,247 @@
+//! The output folder as a store, so work is never done twice or lost.
+//!
+//! ```text
+//! OUT/
+//!   .blastscan.lock            held (flock) for the whole run: a second run is refused
+//!   store/results/ab/<blake3 of the file's content>-<detector fingerprint>.json
+//!   index.json, detections.csv views rebuilt at the end of every run
+//! ```
+//!
+//! * Each recording's analysis is written atomically (temporary file, rename) the moment
+//!   it is done, keyed by the content's BLAKE3 hash and a fingerprint of the tool
+//!   version, detector parameters and model weights. A renamed or moved file has the same
+//!   key; a changed detector has a different one.
+//! * Hashing is skipped when a file's size and modification time are what the previous
+//!   index recorded for the same path (as `git status` does), so re-scanning an unchanged
+//!   archive touches no audio.
+//! * The lock is an OS advisory lock (`flock`), released by the kernel when a process
+//!   dies, so a killed run never leaves a stale lock behind.
+
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::Model;
+use crate::detect::DetectorParams;
+use crate::error::Error;
+use crate::export::write_atomic;
+use crate::index::Recording;
+
+/// The lock file inside an output folder.
+pub const LOCK_FILE: &str = ".blastscan.lock";
+
+/// What identifies a recording's content, and when it was last seen on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileId {
+    /// BLAKE3 hash of the file's bytes, hex.
+    pub blake3: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub modified_ns: i128,
+}
+
+impl FileId {
+    /// A number in `0..n` chosen by the content, for `--shard`.
+    pub fn shard(&self, n: u32) -> u32 {
+        let head = u64::from_str_radix(self.blake3.get(..16).unwrap_or("0"), 16).unwrap_or(0);
+        (head % u64::from(n.max(1))) as u32
+    }
+}
+
+/// Size and modification time of a file.
+pub fn stat(path: &Path) -> std::io::Result<(u64, i128)> {
+    let meta = std::fs::metadata(path)?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    Ok((meta.len(), modified))
+}
+
+/// Identifies a file, reusing `known` (from the previous index) when size and mtime match.
+pub fn identify(path: &Path, known: Option<&FileId>) -> std::io::Result<FileId> {
+    let (size, modified_ns) = stat(path)?;
+    if let Some(k) = known.filter(|k| k.size == size && k.modified_ns == modified_ns) {
+        return Ok(k.clone());
+    }
+    let mut hasher = blake3::Hasher::new();
+    let mut file = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(FileId { blake3: hasher.finalize().to_hex().to_string(), size, modified_ns })
+}
+
+/// Fingerprint of everything that decides a result besides the audio: tool version,
+/// detector parameters, model weights. 16 hex digits.
+pub fn fingerprint(params: &DetectorParams, model: &Model) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(serde_json::to_string(params).unwrap_or_default().as_bytes());
+    for v in model.mean.iter().chain(&model.scale).chain(&model.weights).chain([&model.bias]) {
+        h.update(&v.to_le_bytes());
+    }
+    h.finalize().to_hex()[..16].to_string()
+}
+
+/// An output folder opened for writing: locked until dropped.
+#[derive(Debug)]
+pub struct Store {
+    results: PathBuf,
+    _lock: File,
+}
+
+impl Store {
+    /// Creates `out/store/` if needed and takes the folder's lock. A folder another run
+    /// holds is refused with [`Error::Locked`].
+    pub fn open(out: &Path) -> Result<Store, Error> {
+        let results = out.join("store").join("results");
+        std::fs::create_dir_all(&results)
+            .map_err(|source| Error::Write { path: results.clone(), source })?;
+        let lock_path = out.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| Error::Write { path: lock_path.clone(), source })?;
+        match lock.try_lock() {
+            Ok(()) => Ok(Store { results, _lock: lock }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked(out.to_path_buf())),
+            Err(std::fs::TryLockError::Error(source)) => {
+                Err(Error::Write { path: lock_path, source })
+            }
+        }
+    }
+
+    fn path_of(&self, key: &str) -> PathBuf {
+        let shard = key.get(..2).unwrap_or("00");
+        self.results.join(shard).join(format!("{key}.json"))
+    }
+
+    /// The stored result for `key`, if any (an unreadable entry counts as missing).
+    pub fn load(&self, key: &str) -> Option<Recording> {
+        let bytes = std::fs::read(self.path_of(key)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Stores a result atomically.
+    pub fn save(&self, key: &str, rec: &Recording) -> Result<(), Error> {
+        let path = self.path_of(key);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+        }
+        let bytes = serde_json::to_vec(rec).unwrap_or_default();
+        write_atomic(&path, &bytes)
+    }
+
+    /// Copies every stored result of `other` (another output folder) that this store
+    /// lacks; returns how many were copied.
+    pub fn absorb(&self, other: &Path) -> Result<usize, Error> {
+        let from = other.join("store").join("results");
+        let mut copied = 0;
+        let Ok(shards) = std::fs::read_dir(&from) else { return Ok(0) };
+        for shard in shards.flatten() {
+            let Ok(entries) = std::fs::read_dir(shard.path()) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(key) = name.strip_suffix(".json") else { continue };
+                if key.starts_with('.') || self.path_of(key).exists() {
+                    continue;
+                }
+                let bytes = std::fs::read(entry.path())
+                    .map_err(|e| Error::Read { path: entry.path(), reason: e.to_string() })?;
+                let target = self.path_of(key);
+                if let Some(dir) = target.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+                }
+                write_atomic(&target, &bytes)?;
+                copied += 1;
+            }
+        }
+        Ok(copied)
+    }
+}
+
+/// Recordings of the previous index to keep beside this run's `current` ones: made by the
+/// same detector (`fingerprint`), not scanned again now, and not gone from a scanned
+/// folder. A file under one of `roots` that was not `discovered` this time was deleted,
+/// moved or renamed, so its old entry is dropped (a moved file reappears under its new
+/// path, from the store, without being analysed again).
+pub fn carry_over(
+    prior: crate::index::Index,
+    fingerprint: &str,
+    current: &[Recording],
+    roots: &[PathBuf],
+    discovered: &std::collections::HashSet<String>,
+) -> Vec<Recording> {
+    if prior.fingerprint != fingerprint {
+        return Vec::new();
+    }
+    let now: std::collections::HashSet<(&str, Option<&str>)> =
+        current.iter().map(|r| (r.path.as_str(), r.source.as_deref())).collect();
+    prior
+        .recordings
+        .into_iter()
+        .filter(|r| !now.contains(&(r.path.as_str(), r.source.as_deref())))
+        .filter(|r| match r.source.as_deref() {
+            Some(src) => {
+                let under_root = roots.iter().any(|root| Path::new(src).starts_with(root));
+                !under_root || discovered.contains(src)
+            }
+            None => false,
+        })
+        .collect()
+}
+
+/// The key of a result: content hash and detector fingerprint.
+pub fn key(id: &FileId, fingerprint: &str) -> String {
+    format!("{}-{fingerprint}", id.blake3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_store_on_the_same_folder_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().expect("temp");
+        let first = Store::open(dir.path()).expect("first");
+        let err = Store::open(dir.path()).expect_err("second");
+        assert!(err.to_string().contains("another blastscan run"), "{err}");
+        drop(first);
+        Store::open(dir.path()).expect("free again");
+    }
+
+    #[test]
+    fn identify_reuses_a_known_hash_only_when_size_and_mtime_match() {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("a.wav");
+        std::fs::write(&path, b"abc").expect("write");
+        let id = identify(&path, None).expect("id");
+        assert_eq!(id.blake3, blake3::hash(b"abc").to_hex().to_string());
+        let fake = FileId { blake3: "cafe".into(), ..id.clone() };
+        assert_eq!(identify(&path, Some(&fake)).expect("id").blake3, "cafe", "stat matched");
+        let moved = FileId { size: 4, ..fake };
+        assert_eq!(identify(&path, Some(&moved)).expect("id"), id, "stat differs: rehash");
+    }
+
+    #[test]
+    fn shards_split_by_content() {
+        let id = |h: &str| FileId { blake3: h.into(), size: 0, modified_ns: 0 };
+        assert_eq!(id("0000000000000005ff").shard(3), 2);
+        assert_eq!(id("0000000000000006").shard(3), 0);
+        assert_eq!(id("zz").shard(4), 0);
+    }
+}
