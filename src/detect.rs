@@ -8,7 +8,9 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{measure, Features, Model, LOOKAHEAD, LOOKBACK};
+use crate::classify::{
+    measure, model_inputs, profile, Features, Model, INPUTS, LOOKAHEAD, LOOKBACK,
+};
 use crate::onset::{OnsetParams, OnsetPicker};
 use crate::resample::Resampler;
 use crate::stft::{frame_time_s, Frame, Stft, HOP_S};
@@ -70,6 +72,10 @@ pub struct Detection {
     pub clipped: bool,
     /// The measurements the confidence was computed from.
     pub features: Features,
+    /// The model's inputs, kept only by a detector made with
+    /// [`Detector::keeping_model_inputs`] (for training).
+    #[serde(skip)]
+    pub model_inputs: Option<Box<[f32; INPUTS]>>,
     /// Estimated wall-clock time of the peak (ISO 8601), from the recording's `sent_at`,
     /// its duration and `peak_s`; an estimate: phones' clocks and send delays vary.
     #[serde(default)]
@@ -108,6 +114,7 @@ pub struct Detector {
     /// The strongest transient of the cluster being gathered, and when the cluster began.
     cluster: Option<(Detection, f64)>,
     detections: Vec<Detection>,
+    keep_inputs: bool,
 }
 
 /// Onsets closer than this to the first onset of a cluster are one event: a blast's
@@ -141,7 +148,14 @@ impl Detector {
             window: Vec::with_capacity(LOOKBACK + LOOKAHEAD + 1),
             cluster: None,
             detections: Vec::new(),
+            keep_inputs: false,
         }
+    }
+
+    /// Keeps each detection's model inputs ([`Detection::model_inputs`]), for training.
+    pub fn keeping_model_inputs(mut self) -> Self {
+        self.keep_inputs = true;
+        self
     }
 
     /// Feeds the next mono samples at the source rate.
@@ -233,17 +247,19 @@ impl Detector {
         let start = (from - self.first_frame) as usize;
         let end = (to - self.first_frame) as usize;
         self.window.extend(self.frames.range(start..end));
-        let (features, extent) = measure(&self.window, (onset - from) as usize, &mut self.scratch);
-        let confidence = self.model.confidence(&features);
+        let at = (onset - from) as usize;
+        let (features, extent) = measure(&self.window, at, &mut self.scratch);
+        if features.snr_db < self.params.min_snr_db {
+            return;
+        }
+        let inputs = model_inputs(&features, &profile(&self.window, at, &mut self.scratch));
+        let confidence = self.model.confidence_of(&inputs);
         // The onset function peaks when the frame's centre reaches the rise; half a hop earlier
         // is the best estimate of where the sound starts.
         let start_s = (frame_time_s(onset) - HOP_S / 2.0).max(0.0);
         let peak_s = frame_time_s(onset + extent.peak as u64);
         let end_s = frame_time_s(onset + extent.end as u64).max(peak_s);
         let (peak, clipped) = self.native_peak_between(start_s, peak_s + 0.25);
-        if features.snr_db < self.params.min_snr_db {
-            return;
-        }
         // Times to the microsecond: no float noise (20.531000000000002) in the outputs.
         let us = |t: f64| (t * 1e6).round() / 1e6;
         let detection = Detection {
@@ -259,6 +275,7 @@ impl Detector {
             peak_dbfs: 20.0 * (peak + 1e-9).log10(),
             clipped,
             features,
+            model_inputs: self.keep_inputs.then(|| Box::new(inputs)),
             wall_clock_estimate: None,
             transcript: None,
         };

@@ -33,8 +33,9 @@ pub const LOW: usize = 0;
 /// Index of the high band in [`Frame::band_db`].
 pub const HIGH: usize = 3;
 
-/// Number of log-spaced sub-bands the onset function is computed over.
-const FLUX_BANDS: usize = 16;
+/// Number of log-spaced sub-bands (30-3800 Hz) the onset function is computed over and
+/// whose levels each [`Frame`] keeps.
+pub const SUB_BANDS: usize = 16;
 /// Energy floor (about -120 dB re full scale) so digital silence stays finite.
 const FLOOR: f32 = 1e-12;
 
@@ -48,6 +49,9 @@ pub struct Frame {
     /// Onset detection function: mean positive rise of sub-band log energy since the
     /// previous frame, in dB.
     pub flux_db: f32,
+    /// Mean energy per FFT bin in each of the [`SUB_BANDS`] log-spaced sub-bands, dB: a
+    /// coarse spectrum (single bins below 250 Hz, about a third of an octave above).
+    pub sub_db: [f32; SUB_BANDS],
     /// Largest absolute sample value inside the frame's hop (at the analysis rate).
     pub peak: f32,
 }
@@ -62,9 +66,8 @@ pub struct Stft {
     scratch: Vec<Complex<f32>>,
     power: Vec<f32>,
     band_bins: [(usize, usize); 4],
-    flux_bins: Vec<(usize, usize)>,
-    prev_flux_db: Vec<f32>,
-    cur_flux_db: Vec<f32>,
+    flux_bins: [(usize, usize); SUB_BANDS],
+    prev_flux_db: [f32; SUB_BANDS],
     analysed_bins: (usize, usize),
     norm: f32,
     first: bool,
@@ -103,15 +106,14 @@ impl Stft {
         let band_bins = BANDS_HZ.map(|(lo, hi)| (bin_of(lo).max(1), bin_of(hi)));
         let (lo, hi) = (bin_of(BANDS_HZ[0].0).max(1), bin_of(BANDS_HZ[3].1));
         // Log-spaced sub-bands for the flux, each at least one bin wide.
-        let mut flux_bins = Vec::with_capacity(FLUX_BANDS);
-        let ratio = (hi as f64 / lo as f64).powf(1.0 / FLUX_BANDS as f64);
+        // 30-3800 Hz is bins 1..122, so every sub-band gets at least one bin of its own.
+        let ratio = (hi as f64 / lo as f64).powf(1.0 / SUB_BANDS as f64);
+        let mut flux_bins = [(0, 0); SUB_BANDS];
         let mut start = lo;
-        for b in 1..=FLUX_BANDS {
-            let end = ((lo as f64 * ratio.powi(b as i32)).round() as usize).max(start + 1).min(hi);
-            if end > start {
-                flux_bins.push((start, end));
-            }
-            start = end;
+        for (b, bins) in flux_bins.iter_mut().enumerate() {
+            let end = ((lo as f64 * ratio.powi(b as i32 + 1)).round() as usize).max(start + 1);
+            *bins = (start, end.min(hi).max(start + 1));
+            start = bins.1;
         }
         Stft {
             spectrum: fft.make_output_vec(),
@@ -122,8 +124,7 @@ impl Stft {
             pending: Vec::with_capacity(FRAME_LEN * 4),
             power: vec![0.0; FRAME_LEN / 2 + 1],
             band_bins,
-            prev_flux_db: vec![0.0; flux_bins.len()],
-            cur_flux_db: vec![0.0; flux_bins.len()],
+            prev_flux_db: [0.0; SUB_BANDS],
             flux_bins,
             analysed_bins: (lo, hi),
             norm,
@@ -168,22 +169,16 @@ impl Stft {
         // Band-wise log-energy flux (after Bello et al. 2005, "A tutorial on onset detection
         // in music signals", §3.1.1 spectral difference, on log-compressed sub-band energies
         // as in Klapuri 1999): level-independent, since a gain shifts every band equally.
-        for (cur, &r) in self.cur_flux_db.iter_mut().zip(&self.flux_bins) {
-            *cur = to_db(band_sum(r) / (r.1 - r.0) as f32);
-        }
+        let sub_db = self.flux_bins.map(|r| to_db(band_sum(r) / (r.1 - r.0) as f32));
         let flux_db = if self.first {
             0.0
         } else {
-            self.cur_flux_db
-                .iter()
-                .zip(&self.prev_flux_db)
-                .map(|(c, p)| (c - p).max(0.0))
-                .sum::<f32>()
-                / self.cur_flux_db.len() as f32
+            sub_db.iter().zip(&self.prev_flux_db).map(|(c, p)| (c - p).max(0.0)).sum::<f32>()
+                / SUB_BANDS as f32
         };
         self.first = false;
-        std::mem::swap(&mut self.cur_flux_db, &mut self.prev_flux_db);
-        Frame { level_db: to_db(total), band_db, flux_db, peak }
+        self.prev_flux_db = sub_db;
+        Frame { level_db: to_db(total), band_db, flux_db, sub_db, peak }
     }
 }
 

@@ -121,6 +121,7 @@ fn known_index() -> Index {
             peak_dbfs: -3.0,
             clipped: false,
             features: Default::default(),
+            model_inputs: None,
             wall_clock_estimate: Some(format!("2024-03-13T23:{:02}:00", (peak as u32 / 60) % 60)),
             transcript: text.map(|t| TranscriptLink {
                 text: t.into(),
