@@ -96,9 +96,10 @@ fn a_clipped_recording_gives_the_same_answer_and_says_it_clipped() {
 }
 
 /// Fixtures made by tests/fixtures/make.sh: one recording, a near blast at 3.0 s.
-const FORMATS: [&str; 10] = [
+const FORMATS: [&str; 11] = [
     "blast_at_3s_16k_mono.wav",
     "blast_at_3s_8k_mono.wav",
+    "blast_at_3s_48k_mono.wav",
     "blast_at_3s_44k_stereo.flac",
     "blast_at_3s_24k.opus",
     "blast_at_3s_16k.opus",
