@@ -42,8 +42,15 @@ pub fn discover(roots: &[PathBuf], warnings: &mut Vec<String>) -> Result<Vec<Inp
             walk(
                 root,
                 root,
-                &mut |path, display| {
+                &mut |path, relative| {
                     if is_audio(path) {
+                        // With several folders, names keep the folder as given, so two
+                        // `PTT-0001.opus` from two batches stay apart.
+                        let display = if roots.len() > 1 {
+                            root.join(&relative).display().to_string()
+                        } else {
+                            relative
+                        };
                         inputs.push(Input { path: path.to_path_buf(), display });
                     }
                 },
@@ -124,6 +131,20 @@ mod tests {
         let found = discover(&[dir.path().to_path_buf()], &mut warnings).expect("discover");
         let names: Vec<_> = found.iter().map(|i| i.display.as_str()).collect();
         assert_eq!(names, ["a.M4A", "b.opus", "night 2/c.wav"]);
+    }
+
+    #[test]
+    fn with_several_folders_names_keep_their_folder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (a, b) = (dir.path().join("batch1"), dir.path().join("batch2"));
+        for folder in [&a, &b] {
+            std::fs::create_dir(folder).expect("mkdir");
+            std::fs::write(folder.join("PTT-0001.opus"), b"x").expect("write");
+        }
+        let found = discover(&[a.clone(), b.clone()], &mut Vec::new()).expect("discover");
+        let names: Vec<_> = found.iter().map(|i| i.display.clone()).collect();
+        let want = [a.join("PTT-0001.opus"), b.join("PTT-0001.opus")];
+        assert_eq!(names, want.map(|p| p.display().to_string()));
     }
 
     #[test]

@@ -115,7 +115,10 @@ impl Store {
             .open(&lock_path)
             .map_err(|source| Error::Write { path: lock_path.clone(), source })?;
         match lock.try_lock() {
-            Ok(()) => Ok(Store { results, _lock: lock }),
+            Ok(()) => {
+                remove_leftovers(out, &results);
+                Ok(Store { results, _lock: lock })
+            }
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked(out.to_path_buf())),
             Err(std::fs::TryLockError::Error(source)) => {
                 Err(Error::Write { path: lock_path, source })
@@ -189,20 +192,38 @@ pub fn carry_over(
     if prior.fingerprint != fingerprint {
         return Vec::new();
     }
-    let now: std::collections::HashSet<(&str, Option<&str>)> =
-        current.iter().map(|r| (r.path.as_str(), r.source.as_deref())).collect();
+    let now: std::collections::HashSet<&str> =
+        current.iter().filter_map(|r| r.source.as_deref()).collect();
     prior
         .recordings
         .into_iter()
-        .filter(|r| !now.contains(&(r.path.as_str(), r.source.as_deref())))
         .filter(|r| match r.source.as_deref() {
-            Some(src) => {
+            Some(src) if !now.contains(src) => {
                 let under_root = roots.iter().any(|root| Path::new(src).starts_with(root));
                 !under_root || discovered.contains(src)
             }
-            None => false,
+            _ => false,
         })
         .collect()
+}
+
+/// Removes temporary files a killed run left behind (`.blastscan-*`, never read as
+/// results). Only called with the lock held, so no live run owns them.
+fn remove_leftovers(out: &Path, results: &Path) {
+    let mut folders = vec![out.to_path_buf()];
+    if let Ok(shards) = std::fs::read_dir(results) {
+        folders.extend(shards.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+    }
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".blastscan-") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// The key of a result: content hash and detector fingerprint.

@@ -58,6 +58,20 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
+/// Temporary files (`.blastscan-*`) anywhere in an output folder.
+fn leftovers(dir: &Path) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("list").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            n += leftovers(&path);
+        } else if entry.file_name().to_string_lossy().starts_with(".blastscan-") {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// How many results the store holds.
 fn stored_results(out: &Path) -> usize {
     let Ok(shards) = std::fs::read_dir(out.join("store/results")) else { return 0 };
@@ -152,6 +166,7 @@ fn killed_at_any_point_the_next_run_ends_with_the_clean_index() {
         }
         scan(&["--quiet", "--out", s(&out), s(&input)]);
         assert_same_views(&out, &clean, &format!("round {round}"));
+        assert_eq!(leftovers(&out), 0, "round {round}: temporary files cleaned up");
     }
 }
 
