@@ -119,8 +119,14 @@ pub fn write_index(dir: &Path, index: &Index) -> Result<[PathBuf; 2], Error> {
 
 /// Reads an `index.json` written by [`write_index`].
 pub fn read_index(path: &Path) -> Result<Index, Error> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Read { path: path.to_path_buf(), reason: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        reason: if e.kind() == std::io::ErrorKind::NotFound {
+            "no index there; make one with `blastscan scan RECORDINGS --out FOLDER` and pass that folder".into()
+        } else {
+            e.to_string()
+        },
+    })?;
     serde_json::from_slice(&bytes).map_err(|e| Error::Read {
         path: path.to_path_buf(),
         reason: format!("not a blastscan index ({e}); run `blastscan scan` to make one"),
