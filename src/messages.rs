@@ -568,7 +568,9 @@ pub fn from_filename(name: &str) -> Option<MessageDate> {
         let Some(c) = re.captures(&name) else { continue };
         let n: Vec<u32> =
             c.iter().skip(1).flatten().filter_map(|m| m.as_str().parse().ok()).collect();
-        let (y, mo, d) = if i == 2 { (n[2], n[1], n[0]) } else { (n[0], n[1], n[2]) };
+        let Some(&[a, b, c]) = n.get(..3) else { continue };
+        // Telegram names put the day first.
+        let (y, mo, d) = if i == 2 { (c, b, a) } else { (a, b, c) };
         let Some(day) = NaiveDate::from_ymd_opt(y as i32, mo, d) else { continue };
         let stamp = match n.get(3..6) {
             Some(&[h, mi, s]) => match day.and_hms_opt(h, mi, s) {
