@@ -23,11 +23,11 @@
 use std::path::{Path, PathBuf};
 
 use blastscan::classify::{input_names, Model, INPUTS};
-use blastscan::decode::Decoder;
-use blastscan::detect::{Detection, Detector, DetectorParams};
+use blastscan::detect::{Detector, DetectorParams};
 use blastscan::discover::discover;
 use blastscan::eval::{base_name, match_recording, Labels, Outcome, COLLAR_S};
 use blastscan::model::DEFAULT_MODEL;
+use blastscan::pipeline::analyse_with;
 
 const N: usize = INPUTS;
 /// L2 penalty on the standardised weights (in units of summed log-loss). Chosen by the
@@ -153,10 +153,13 @@ fn collect(
     let inputs = discover(&[dir.to_path_buf()], &mut Vec::new())?;
     let mut out = Vec::new();
     for input in &inputs {
-        let Ok(detections) = detect(&input.path, params) else {
-            eprintln!("skipped {}: cannot be decoded", input.display);
+        let keep = |rate| Detector::new(rate, params, DEFAULT_MODEL).keeping_model_inputs();
+        let rec = analyse_with(input, keep);
+        if let Some(e) = rec.error {
+            eprintln!("skipped {}: {e}", input.display);
             continue;
-        };
+        }
+        let detections = rec.detections;
         let name = base_name(&input.display);
         let refs = labels.by_file.get(&name).map(Vec::as_slice).unwrap_or(&[]);
         let starts: Vec<f64> = detections.iter().map(|d| d.start_s).collect();
@@ -171,21 +174,6 @@ fn collect(
         }
     }
     Ok(out)
-}
-
-fn detect(path: &Path, params: DetectorParams) -> Result<Vec<Detection>, blastscan::FileError> {
-    let mut decoder = Decoder::open(path)?;
-    let mut chunk = Vec::new();
-    let mut detector = None;
-    while decoder.next_chunk(&mut chunk)? {
-        let rate = decoder.info().sample_rate;
-        detector
-            .get_or_insert_with(|| {
-                Detector::new(rate, params, DEFAULT_MODEL).keeping_model_inputs()
-            })
-            .push(&chunk);
-    }
-    Ok(detector.map(Detector::finish).unwrap_or_default())
 }
 
 fn fit(examples: &[&Example]) -> Model {

@@ -71,22 +71,26 @@ pub struct ScanOutcome {
 /// Decodes and analyses one recording. Never panics on bad input: failures become
 /// [`Recording::error`].
 pub fn analyse_file(input: &Input, params: DetectorParams, model: Model) -> Recording {
+    analyse_with(input, |rate| Detector::new(rate, params, model))
+}
+
+/// [`analyse_file`] with a detector of the caller's making (`detector(sample_rate)`), e.g.
+/// one that keeps its model inputs for training.
+pub fn analyse_with(input: &Input, detector: impl FnOnce(u32) -> Detector) -> Recording {
     let mut rec = Recording {
         path: input.display.clone(),
         source: Some(source_of(input)),
         ..Recording::default()
     };
-    match run_detector(&input.path, params, model, &mut rec) {
-        Ok(()) => {}
-        Err(e) => rec.error = Some(e.to_string()),
+    if let Err(e) = run_detector(&input.path, detector, &mut rec) {
+        rec.error = Some(e.to_string());
     }
     rec
 }
 
 fn run_detector(
     path: &Path,
-    params: DetectorParams,
-    model: Model,
+    detector: impl FnOnce(u32) -> Detector,
     rec: &mut Recording,
 ) -> Result<(), FileError> {
     let mut decoder = Decoder::open(path)?;
@@ -101,7 +105,7 @@ fn run_detector(
         rec.decode_warnings = decoder.warnings().to_vec();
         return Err(FileError::NoAudio);
     }
-    let mut detector = Detector::new(info.sample_rate, params, model);
+    let mut detector = detector(info.sample_rate);
     let mut samples = 0u64;
     loop {
         samples += chunk.len() as u64;
