@@ -81,18 +81,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fold_of = |e: &Example| {
         files.iter().position(|f| *f == (e.set, e.file.as_str())).unwrap_or(0) % FOLDS
     };
-    let mut predicted = vec![0f32; examples.len()];
+    let mut scores = vec![0f32; examples.len()];
     for fold in 0..FOLDS {
         let train: Vec<&Example> = examples.iter().filter(|e| fold_of(e) != fold).collect();
         let model = fit(&train);
         for (i, e) in examples.iter().enumerate() {
             if fold_of(e) == fold {
-                predicted[i] = model.confidence_of(&e.x);
+                scores[i] = model.score(&e.x);
             }
         }
     }
+    // Platt scaling on the out-of-sample scores: the in-sample fit is overconfident.
+    let ys: Vec<f64> = examples.iter().map(|e| e.y).collect();
+    let calibration = platt(&scores, &ys);
+    eprintln!(
+        "calibration fitted on cross-validated scores: slope {:.3}, offset {:.3}",
+        calibration.0, calibration.1
+    );
+    let sigmoid = |z: f32| 1.0 / (1.0 + (-(calibration.0 * z + calibration.1)).exp());
+    let predicted: Vec<f32> = scores.iter().map(|&z| sigmoid(z)).collect();
     for (set, dir) in args.iter().enumerate() {
-        for threshold in [0.3, 0.4, 0.5] {
+        for threshold in [0.2, 0.3, 0.4, 0.5] {
             eprintln!(
                 "cross-validated, recordings held out, {dir} at {threshold}: {}",
                 report(examples.iter().zip(&predicted).filter(|(e, _)| e.set == set), threshold)
@@ -134,7 +143,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let all: Vec<&Example> = examples.iter().collect();
-    let model = fit(&all);
+    let model = Model { calibration, ..fit(&all) };
     let fitted: Vec<f32> = examples.iter().map(|e| model.confidence_of(&e.x)).collect();
     eprintln!("all sets, in-sample at 0.3: {}", report(examples.iter().zip(&fitted), 0.3));
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/model.rs");
@@ -236,7 +245,42 @@ fn fit(examples: &[&Example]) -> Model {
     for j in 0..N {
         weights[j] = w[j + 1] as f32;
     }
-    Model { mean, scale, weights, bias: w[0] as f32 }
+    Model { mean, scale, weights, bias: w[0] as f32, calibration: (1.0, 0.0) }
+}
+
+/// Fits `sigmoid(a * score + b)` to labels by Newton-Raphson (Platt 1999, "Probabilistic
+/// outputs for support vector machines"), with Platt's smoothed targets.
+fn platt(scores: &[f32], ys: &[f64]) -> (f32, f32) {
+    let pos = ys.iter().filter(|y| **y > 0.5).count() as f64;
+    let neg = ys.len() as f64 - pos;
+    let (hi, lo) = ((pos + 1.0) / (pos + 2.0), 1.0 / (neg + 2.0));
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    for _ in 0..100 {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
+        for (&z, &y) in scores.iter().zip(ys) {
+            let z = f64::from(z);
+            let t = if y > 0.5 { hi } else { lo };
+            let p = 1.0 / (1.0 + (-(a * z + b)).exp());
+            let q = p * (1.0 - p);
+            ga += (p - t) * z;
+            gb += p - t;
+            haa += q * z * z;
+            hab += q * z;
+            hbb += q;
+        }
+        let det = haa * hbb - hab * hab;
+        if det.abs() < 1e-12 {
+            break;
+        }
+        let da = (hbb * ga - hab * gb) / det;
+        let db = (haa * gb - hab * ga) / det;
+        a -= da;
+        b -= db;
+        if da.abs() + db.abs() < 1e-9 {
+            break;
+        }
+    }
+    (a as f32, b as f32)
 }
 
 /// Gaussian elimination with partial pivoting.
@@ -308,11 +352,13 @@ fn render(model: &Model, sets: &[String]) -> String {
          #[rustfmt::skip]\n\
          pub const DEFAULT_MODEL: Model = Model {{\n    \
          mean: [\n        {}\n    ],\n    scale: [\n        {}\n    ],\n    \
-         weights: [\n        {}\n    ],\n    bias: {:?},\n}};\n",
+         weights: [\n        {}\n    ],\n    bias: {:?},\n    calibration: ({:?}, {:?}),\n}};\n",
         sets.join(" "),
         list(&model.mean),
         list(&model.scale),
         list(&model.weights),
-        model.bias
+        model.bias,
+        model.calibration.0,
+        model.calibration.1
     )
 }

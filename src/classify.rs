@@ -298,6 +298,9 @@ pub struct Model {
     pub weights: [f32; INPUTS],
     /// Intercept.
     pub bias: f32,
+    /// Platt scaling of the score, fitted on out-of-sample (cross-validated) scores so the
+    /// confidence holds on recordings the model has not seen: `sigmoid(slope * z + offset)`.
+    pub calibration: (f32, f32),
 }
 
 impl Model {
@@ -308,10 +311,16 @@ impl Model {
 
     /// Probability from an input vector ([`model_inputs`]).
     pub fn confidence_of(&self, x: &[f32; INPUTS]) -> f32 {
+        let (slope, offset) = self.calibration;
+        1.0 / (1.0 + (-(slope * self.score(x) + offset)).exp())
+    }
+
+    /// The uncalibrated log-odds of the logistic regression.
+    pub fn score(&self, x: &[f32; INPUTS]) -> f32 {
         let mut z = self.bias;
         for (i, v) in x.iter().enumerate() {
             z += self.weights[i] * (v - self.mean[i]) / self.scale[i];
         }
-        1.0 / (1.0 + (-z).exp())
+        z
     }
 }
