@@ -44,6 +44,15 @@ pub enum Label {
 }
 
 impl Label {
+    /// `explosion` at or above `threshold`, `other` below.
+    pub fn for_confidence(confidence: f32, threshold: f32) -> Label {
+        if confidence >= threshold {
+            Label::Explosion
+        } else {
+            Label::Other
+        }
+    }
+
     /// The label as written in the outputs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -266,11 +275,7 @@ impl Detector {
             start_s: us(start_s),
             end_s: us(end_s),
             peak_s: us(peak_s),
-            label: if confidence >= self.params.threshold {
-                Label::Explosion
-            } else {
-                Label::Other
-            },
+            label: Label::for_confidence(confidence, self.params.threshold),
             confidence,
             peak_dbfs: 20.0 * (peak + 1e-9).log10(),
             clipped,

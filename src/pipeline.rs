@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::classify::Model;
 use crate::decode::Decoder;
-use crate::detect::{Detector, DetectorParams};
+use crate::detect::{Detector, DetectorParams, Label};
 use crate::discover::Input;
 use crate::error::{Error, FileError};
 use crate::index::{Index, Recording};
@@ -174,6 +174,10 @@ pub fn scan_with(
                         let key = store::key(&id, &fingerprint);
                         if let Some(mut stored) = inc.store.load(&key) {
                             unchanged.fetch_add(1, Ordering::Relaxed);
+                            for d in &mut stored.detections {
+                                d.label =
+                                    Label::for_confidence(d.confidence, config.params.threshold);
+                            }
                             stored.path = input.display.clone();
                             stored.source = Some(source_of(input));
                             stored.file = Some(id);

@@ -82,12 +82,16 @@ pub fn identify(path: &Path, known: Option<&FileId>) -> std::io::Result<FileId> 
 }
 
 /// Fingerprint of everything that decides a result besides the audio: tool version,
-/// detector parameters, model weights. 16 hex digits.
+/// detector parameters, model weights. 16 hex digits. The label threshold is left out:
+/// labels are re-drawn from the stored confidences, so `--threshold` needs no decoding.
 pub fn fingerprint(params: &DetectorParams, model: &Model) -> String {
     let mut h = blake3::Hasher::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
-    h.update(serde_json::to_string(params).unwrap_or_default().as_bytes());
-    for v in model.mean.iter().chain(&model.scale).chain(&model.weights).chain([&model.bias]) {
+    let analysis = DetectorParams { threshold: 0.0, ..*params };
+    h.update(serde_json::to_string(&analysis).unwrap_or_default().as_bytes());
+    let (slope, offset) = model.calibration;
+    let weights = model.mean.iter().chain(&model.scale).chain(&model.weights);
+    for v in weights.chain([&model.bias, &slope, &offset]) {
         h.update(&v.to_le_bytes());
     }
     h.finalize().to_hex()[..16].to_string()
@@ -256,6 +260,19 @@ mod tests {
         assert_eq!(identify(&path, Some(&fake)).expect("id").blake3, "cafe", "stat matched");
         let moved = FileId { size: 4, ..fake };
         assert_eq!(identify(&path, Some(&moved)).expect("id"), id, "stat differs: rehash");
+    }
+
+    #[test]
+    fn the_fingerprint_follows_analysis_settings_but_not_the_label_threshold() {
+        use crate::model::DEFAULT_MODEL;
+        let base = DetectorParams::default();
+        let f = |p: &DetectorParams, m: &Model| fingerprint(p, m);
+        let relabel = DetectorParams { threshold: 0.9, ..base };
+        assert_eq!(f(&base, &DEFAULT_MODEL), f(&relabel, &DEFAULT_MODEL));
+        let gate = DetectorParams { min_snr_db: 6.0, ..base };
+        assert_ne!(f(&base, &DEFAULT_MODEL), f(&gate, &DEFAULT_MODEL));
+        let recalibrated = Model { calibration: (1.0, 0.5), ..DEFAULT_MODEL };
+        assert_ne!(f(&base, &DEFAULT_MODEL), f(&base, &recalibrated));
     }
 
     #[test]
