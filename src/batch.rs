@@ -86,7 +86,10 @@ pub fn run(batch: &Batch, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
         let roots: Vec<PathBuf> = batch.inputs.iter().map(|r| absolute(r)).collect();
         let discovered: HashSet<String> =
             inputs.iter().map(|i| absolute(&i.path).display().to_string()).collect();
-        let kept = store::carry_over(prior, &fingerprint, &recordings, &roots, &discovered);
+        let mut kept = store::carry_over(prior, &fingerprint, &recordings, &roots, &discovered);
+        for rec in &mut kept {
+            rec.relabel(batch.scan.params.threshold);
+        }
         recordings.extend(kept);
     }
     let mut index = Index::new(batch.scan.params, recordings);

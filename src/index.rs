@@ -107,6 +107,15 @@ pub struct Recording {
     pub detections: Vec<Detection>,
 }
 
+impl Recording {
+    /// Re-draws every detection's label from its confidence at `threshold`.
+    pub fn relabel(&mut self, threshold: f32) {
+        for d in &mut self.detections {
+            d.label = Label::for_confidence(d.confidence, threshold);
+        }
+    }
+}
+
 impl Index {
     /// Builds an index from per-file results, computing the summary.
     pub fn new(detector: DetectorParams, mut recordings: Vec<Recording>) -> Self {

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::classify::Model;
 use crate::decode::Decoder;
-use crate::detect::{Detector, DetectorParams, Label};
+use crate::detect::{Detector, DetectorParams};
 use crate::discover::Input;
 use crate::error::{Error, FileError};
 use crate::index::{Index, Recording};
