@@ -174,10 +174,7 @@ pub fn scan_with(
                         let key = store::key(&id, &fingerprint);
                         if let Some(mut stored) = inc.store.load(&key) {
                             unchanged.fetch_add(1, Ordering::Relaxed);
-                            for d in &mut stored.detections {
-                                d.label =
-                                    Label::for_confidence(d.confidence, config.params.threshold);
-                            }
+                            stored.relabel(config.params.threshold);
                             stored.path = input.display.clone();
                             stored.source = Some(source_of(input));
                             stored.file = Some(id);
