@@ -17,6 +17,7 @@ use crate::detect::{Detection, Label};
 use crate::error::{Error, FileError};
 use crate::export::{spreadsheet_safe, write_atomic};
 use crate::index::{Index, Recording};
+use crate::pipeline;
 
 /// Fade-in and fade-out length, seconds (removes clicks at the cut points).
 pub const FADE_S: f64 = 0.01;
@@ -113,6 +114,24 @@ pub fn sanitise(name: &str) -> String {
     out
 }
 
+/// A recording's name for output files: its path inside the scanned folder, without
+/// extension, each part sanitised, folders joined with `__` (unique where paths are).
+pub fn recording_name(rec: &Recording) -> String {
+    let without_ext = Path::new(&rec.path).with_extension("");
+    let parts: Vec<String> = without_ext
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(sanitise(&p.to_string_lossy())),
+            _ => None,
+        })
+        .collect();
+    if parts.is_empty() {
+        "recording".into()
+    } else {
+        parts.join("__")
+    }
+}
+
 /// The file name of a detection's clip (see the module doc).
 pub fn clip_name(rec: &Recording, d: &Detection) -> String {
     let when = d
@@ -121,8 +140,7 @@ pub fn clip_name(rec: &Recording, d: &Detection) -> String {
         .or(rec.sent_at.as_deref())
         .map(|t| sanitise(&t.replace(':', "-")))
         .unwrap_or_else(|| "undated".into());
-    let stem = Path::new(&rec.path).file_stem().and_then(|s| s.to_str()).unwrap_or("recording");
-    format!("{when}_{}_at_{:07.2}s.wav", sanitise(stem), d.peak_s)
+    format!("{when}_{}_at_{:07.2}s.wav", recording_name(rec), d.peak_s)
 }
 
 /// Which detections an export includes: those at or above `min_confidence`, or, without
@@ -183,52 +201,71 @@ pub fn source_of(rec: &Recording) -> Result<PathBuf, String> {
     }
 }
 
+/// Cuts and writes one recording's clips; returns their rows, or why its audio could not
+/// be read.
+fn cut_clips(
+    rec: &Recording,
+    dir: &Path,
+    pad_s: f64,
+    min_confidence: Option<f32>,
+) -> Result<Result<Vec<ClipRow>, String>, Error> {
+    let picked: Vec<&Detection> =
+        rec.detections.iter().filter(|d| selected(d, min_confidence)).collect();
+    let ranges: Vec<(f64, f64)> = picked
+        .iter()
+        .map(|d| ((d.start_s - pad_s).max(0.0), (d.end_s + pad_s).min(rec.duration_s)))
+        .collect();
+    let spans =
+        match source_of(rec).and_then(|p| read_spans(&p, &ranges).map_err(|e| e.to_string())) {
+            Ok(spans) => spans,
+            Err(why) => return Ok(Err(why)),
+        };
+    let ms = |s: f64| (s * 1000.0).round() / 1000.0;
+    let mut rows = Vec::with_capacity(picked.len());
+    for ((d, mut span), (from, _)) in picked.into_iter().zip(spans).zip(ranges) {
+        fade(&mut span.samples, span.rate);
+        let name = clip_name(rec, d);
+        write_atomic(&dir.join(&name), &wav_bytes(&span.samples, span.rate))?;
+        rows.push(ClipRow {
+            clip: name,
+            file: rec.path.clone(),
+            clip_start_s: ms(from),
+            clip_end_s: ms(from + span.samples.len() as f64 / f64::from(span.rate.max(1))),
+            start_s: ms(d.start_s),
+            peak_s: ms(d.peak_s),
+            confidence: (d.confidence * 1000.0).round() / 1000.0,
+            sent_at: rec.sent_at.clone().unwrap_or_default(),
+            wall_clock_estimate: d.wall_clock_estimate.clone().unwrap_or_default(),
+            transcript_text: d.transcript.as_ref().map(|t| t.text.clone()).unwrap_or_default(),
+        });
+    }
+    Ok(Ok(rows))
+}
+
 /// Writes one clip per selected detection (`pad_s` before the onset and after the tail)
-/// into `dir`, and `dir/clips.csv`. A recording that cannot be read is reported and
-/// skipped.
+/// into `dir`, and `dir/clips.csv`, recordings in parallel. A recording that cannot be
+/// read is reported and skipped.
 pub fn write_clips(
     index: &Index,
     dir: &Path,
     pad_s: f64,
     min_confidence: Option<f32>,
+    progress: bool,
 ) -> Result<ClipsOutcome, Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.into(), source })?;
+    let picked: Vec<&Recording> = index
+        .recordings
+        .iter()
+        .filter(|r| r.detections.iter().any(|d| selected(d, min_confidence)))
+        .collect();
+    let made = pipeline::par_map(&picked, "clips", progress, |rec| {
+        cut_clips(rec, dir, pad_s, min_confidence)
+    });
     let mut outcome = ClipsOutcome::default();
-    for rec in &index.recordings {
-        let picked: Vec<&Detection> =
-            rec.detections.iter().filter(|d| selected(d, min_confidence)).collect();
-        if picked.is_empty() {
-            continue;
-        }
-        let ranges: Vec<(f64, f64)> = picked
-            .iter()
-            .map(|d| ((d.start_s - pad_s).max(0.0), (d.end_s + pad_s).min(rec.duration_s)))
-            .collect();
-        let spans =
-            match source_of(rec).and_then(|p| read_spans(&p, &ranges).map_err(|e| e.to_string())) {
-                Ok(spans) => spans,
-                Err(e) => {
-                    outcome.failures.push((rec.path.clone(), e));
-                    continue;
-                }
-            };
-        for ((d, mut span), (from, _)) in picked.into_iter().zip(spans).zip(ranges) {
-            fade(&mut span.samples, span.rate);
-            let name = clip_name(rec, d);
-            write_atomic(&dir.join(&name), &wav_bytes(&span.samples, span.rate))?;
-            let ms = |s: f64| (s * 1000.0).round() / 1000.0;
-            outcome.rows.push(ClipRow {
-                clip: name,
-                file: rec.path.clone(),
-                clip_start_s: ms(from),
-                clip_end_s: ms(from + span.samples.len() as f64 / f64::from(span.rate.max(1))),
-                start_s: ms(d.start_s),
-                peak_s: ms(d.peak_s),
-                confidence: (d.confidence * 1000.0).round() / 1000.0,
-                sent_at: rec.sent_at.clone().unwrap_or_default(),
-                wall_clock_estimate: d.wall_clock_estimate.clone().unwrap_or_default(),
-                transcript_text: d.transcript.as_ref().map(|t| t.text.clone()).unwrap_or_default(),
-            });
+    for (rec, made) in picked.into_iter().zip(made) {
+        match made? {
+            Ok(rows) => outcome.rows.extend(rows),
+            Err(why) => outcome.failures.push((rec.path.clone(), why)),
         }
     }
     outcome.rows.sort_by(|a, b| a.clip.cmp(&b.clip));

@@ -382,7 +382,8 @@ fn make_report(
     out: &std::path::Path,
     min_confidence: Option<f32>,
 ) -> Result<ExitCode, Error> {
-    let options = report::ReportOptions { min_confidence };
+    let options =
+        report::ReportOptions { min_confidence, progress: std::io::stderr().is_terminal() };
     let made = report::write_report(index, &out.join("report"), &options)?;
     for (path, why) in &made.failures {
         eprintln!("blastscan: {path}: no audio for the report: {why}");
@@ -398,7 +399,8 @@ fn run_clips(args: &ClipsArgs) -> Result<ExitCode, Error> {
     }
     let index = load_index(&args.out)?;
     let dir = args.out.join("clips");
-    let made = clips::write_clips(&index, &dir, args.pad, args.min_confidence)?;
+    let progress = std::io::stderr().is_terminal();
+    let made = clips::write_clips(&index, &dir, args.pad, args.min_confidence, progress)?;
     for (path, why) in &made.failures {
         eprintln!("blastscan: {path}: no clips: {why}");
     }

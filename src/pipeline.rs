@@ -245,6 +245,29 @@ pub fn scan_with(
     })
 }
 
+/// Runs `work` on every item, on all cores, and returns the results in the items' order.
+/// A progress bar labelled `what` counts items when `progress` is set (and stderr is a
+/// terminal). For the report and clips: one item per recording.
+pub fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    what: &str,
+    progress: bool,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let bar = progress_bar(items.len() as u64, progress);
+    bar.set_message(what.to_string());
+    let out = items
+        .par_iter()
+        .map(|item| {
+            let r = work(item);
+            bar.inc(1);
+            r
+        })
+        .collect();
+    bar.finish_and_clear();
+    out
+}
+
 /// The absolute path a recording is read from.
 fn source_of(input: &Input) -> String {
     std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone()).display().to_string()

@@ -21,6 +21,7 @@ use crate::detect::Detection;
 use crate::error::Error;
 use crate::export::write_atomic;
 use crate::index::{Index, Recording};
+use crate::pipeline;
 use crate::spectrogram;
 
 /// Seconds of audio shown before the onset.
@@ -33,6 +34,8 @@ pub const AFTER_S: f64 = 6.0;
 pub struct ReportOptions {
     /// Detections at or above this confidence; `None`: those labelled `explosion`.
     pub min_confidence: Option<f32>,
+    /// Show a progress bar on stderr while the spectrograms are made.
+    pub progress: bool,
 }
 
 /// What [`write_report`] made.
@@ -82,42 +85,36 @@ pub fn write_report(
     recordings.sort_by(|a, b| {
         (a.sent_at.is_none(), &a.sent_at, &a.path).cmp(&(b.sent_at.is_none(), &b.sent_at, &b.path))
     });
-    let mut failures = Vec::new();
-    let mut sections = Vec::new();
+    // Card numbers are given in page order first; the audio work then runs in parallel.
+    let mut planned: Vec<(&Recording, Vec<Card>)> = Vec::new();
     let mut next_id = 1;
     for rec in recordings.iter().copied() {
-        let picked: Vec<&Detection> =
-            rec.detections.iter().filter(|d| selected(d, opts.min_confidence)).collect();
-        if picked.is_empty() {
-            continue;
+        let cards: Vec<Card> = rec
+            .detections
+            .iter()
+            .filter(|d| selected(d, opts.min_confidence))
+            .map(|det| {
+                next_id += 1;
+                Card { id: next_id - 1, det, assets: None }
+            })
+            .collect();
+        if !cards.is_empty() {
+            planned.push((rec, cards));
         }
-        let ranges: Vec<(f64, f64)> =
-            picked.iter().map(|d| ((d.start_s - BEFORE_S).max(0.0), d.start_s + AFTER_S)).collect();
-        let spans = source_of(rec).and_then(|p| read_spans(&p, &ranges).map_err(|e| e.to_string()));
-        let mut cards = Vec::new();
-        match spans {
-            Ok(spans) => {
-                for ((d, mut span), (from, _)) in picked.into_iter().zip(spans).zip(ranges) {
-                    let name = format!("d{next_id:05}");
-                    let (png, _) =
-                        spectrogram::render_png(&span.samples, span.rate, d.start_s - from);
-                    write_atomic(&assets.join(format!("{name}.png")), &png)?;
-                    fade(&mut span.samples, span.rate);
-                    write_atomic(
-                        &assets.join(format!("{name}.wav")),
-                        &wav_bytes(&span.samples, span.rate),
-                    )?;
-                    cards.push(Card { id: next_id, det: d, assets: Some(name) });
-                    next_id += 1;
+    }
+    let made = pipeline::par_map(&planned, "spectrograms", opts.progress, |(rec, cards)| {
+        make_assets(rec, cards, &assets)
+    });
+    let mut failures = Vec::new();
+    let mut sections = Vec::new();
+    for ((rec, mut cards), made) in planned.into_iter().zip(made) {
+        match made? {
+            Ok(names) => {
+                for (card, name) in cards.iter_mut().zip(names) {
+                    card.assets = Some(name);
                 }
             }
-            Err(e) => {
-                failures.push((rec.path.clone(), e));
-                for d in picked {
-                    cards.push(Card { id: next_id, det: d, assets: None });
-                    next_id += 1;
-                }
-            }
+            Err(why) => failures.push((rec.path.clone(), why)),
         }
         sections.push((rec, cards));
     }
@@ -126,6 +123,34 @@ pub fn write_report(
     let page_path = dir.join("index.html");
     write_atomic(&page_path, html.as_bytes())?;
     Ok(ReportOutcome { page: page_path, detections: shown, failures })
+}
+
+/// Cuts each card's 8 s of audio and writes its spectrogram and clip; returns the asset
+/// names, or why the recording's audio could not be read.
+fn make_assets(
+    rec: &Recording,
+    cards: &[Card],
+    assets: &Path,
+) -> Result<Result<Vec<String>, String>, Error> {
+    let ranges: Vec<(f64, f64)> = cards
+        .iter()
+        .map(|c| ((c.det.start_s - BEFORE_S).max(0.0), c.det.start_s + AFTER_S))
+        .collect();
+    let spans =
+        match source_of(rec).and_then(|p| read_spans(&p, &ranges).map_err(|e| e.to_string())) {
+            Ok(spans) => spans,
+            Err(why) => return Ok(Err(why)),
+        };
+    let mut names = Vec::with_capacity(cards.len());
+    for ((card, mut span), (from, _)) in cards.iter().zip(spans).zip(ranges) {
+        let name = format!("d{:05}", card.id);
+        let (png, _) = spectrogram::render_png(&span.samples, span.rate, card.det.start_s - from);
+        write_atomic(&assets.join(format!("{name}.png")), &png)?;
+        fade(&mut span.samples, span.rate);
+        write_atomic(&assets.join(format!("{name}.wav")), &wav_bytes(&span.samples, span.rate))?;
+        names.push(name);
+    }
+    Ok(Ok(names))
 }
 
 fn page(

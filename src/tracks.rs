@@ -12,31 +12,14 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::clips::{sanitise, selected};
+use crate::clips::{recording_name, selected};
 use crate::detect::Detection;
 use crate::error::Error;
 use crate::export::write_atomic;
-use crate::index::{Index, Recording};
+use crate::index::Index;
 
 /// Subtitles stay on screen at least this long, seconds.
 const MIN_CUE_S: f64 = 2.0;
-
-/// The base name (no extension) of a recording's label files.
-pub fn base_for(rec: &Recording) -> String {
-    let without_ext = Path::new(&rec.path).with_extension("");
-    let parts: Vec<String> = without_ext
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(p) => Some(sanitise(&p.to_string_lossy())),
-            _ => None,
-        })
-        .collect();
-    if parts.is_empty() {
-        "recording".into()
-    } else {
-        parts.join("__")
-    }
-}
 
 /// Audacity label track.
 pub fn audacity(dets: &[&Detection]) -> String {
@@ -134,7 +117,7 @@ pub fn write_tracks(
         if dets.is_empty() {
             continue;
         }
-        let base = base_for(rec);
+        let base = recording_name(rec);
         for (suffix, text) in [
             ("audacity.txt", audacity(&dets)),
             ("raven.txt", raven(&dets)),
@@ -152,14 +135,15 @@ pub fn write_tracks(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::Recording;
 
     #[test]
     fn base_names_flatten_folders_and_stay_inside() {
         let rec = |p: &str| Recording { path: p.into(), ..Recording::default() };
-        assert_eq!(base_for(&rec("night 2/PTT-1.opus")), "night_2__PTT-1");
-        assert_eq!(base_for(&rec("../../etc/passwd")), "etc__passwd", "parent steps dropped");
-        assert_eq!(base_for(&rec("/abs/x.wav")), "abs__x");
-        assert!(!base_for(&rec("..")).contains(".."));
+        assert_eq!(recording_name(&rec("night 2/PTT-1.opus")), "night_2__PTT-1");
+        assert_eq!(recording_name(&rec("../../etc/passwd")), "etc__passwd", "parent steps dropped");
+        assert_eq!(recording_name(&rec("/abs/x.wav")), "abs__x");
+        assert!(!recording_name(&rec("..")).contains(".."));
     }
 
     #[test]
