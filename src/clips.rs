@@ -2,9 +2,9 @@
 //! (mono), with short fades, written as 16-bit WAV (hound), plus `clips.csv`.
 //!
 //! Clip names sort by date and say where they come from:
-//! `2018-12-31T23-14-02_PTT-20181231-WA0012_at_0003.09s.wav` (estimated wall-clock time of
-//! the peak, or `undated`; the recording's name, see [`recording_name`]; the peak's offset). Names are
-//! built from untrusted file names, so they keep only letters, digits, `-`, `_` and `.`,
+//! `2018-12-31T23-14-02_PTT-20181231-WA0012_at_0003.09s.wav` (estimated wall-clock time
+//! of the peak, or `undated`; the recording's name, see [`recording_name`]; the peak's
+//! offset). Names are built from untrusted file names, so they keep only letters, digits, `-`, `_` and `.`,
 //! never start with a dot, and are joined to the output folder as a single component.
 
 use std::io::Cursor;

@@ -129,7 +129,7 @@ pub struct Detector {
 /// Onsets closer than this to the first onset of a cluster are one event: a blast's
 /// leading edge, its peak and its echoes give several onset-function peaks, and a speech
 /// syllable just before a blast must not take its place. The onset with the largest
-/// [`rise_strength`] stands for it.
+/// rise strength (`jump_db + low_jump_db`) stands for it.
 pub const MERGE_S: f64 = 0.5;
 
 /// An onset inside a reported event's tail is a new event only if it peaks at least this
