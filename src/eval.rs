@@ -226,6 +226,11 @@ pub struct Report {
     pub curve: Vec<CurvePoint>,
     /// Share of blast onsets per confidence band.
     pub calibration: Vec<CalibrationBand>,
+    /// Recordings of the index that the labels name (the ones scored).
+    pub recordings_scored: usize,
+    /// Recordings of the index the labels do not name: left out, since nothing says what
+    /// is in them.
+    pub recordings_unlabelled: usize,
 }
 
 /// Cut-offs of [`Report::curve`].
@@ -236,13 +241,16 @@ pub const CALIBRATION_BANDS: [(f64, f64); 6] =
 
 /// Scores an index against reference labels with the scorer's rules.
 ///
-/// Recordings are matched by file base name, like the scorer. Hours count the recordings
-/// that the labels name and the index holds.
+/// Recordings are matched by file base name, like the scorer. Only recordings the labels
+/// name are scored, so a user can label a few recordings of a large index (the scorer
+/// would count every detection in an unlabelled file as a false alarm; on sets where
+/// every file is labelled the two agree). Hours count the scored recordings.
 pub fn evaluate(index: &Index, labels: &Labels, collar_s: f64) -> Report {
     let name_of = |path: &str| base_name(path);
     let mut all = Vec::new();
     let mut labelled = Vec::new();
-    for rec in &index.recordings {
+    let scored = index.recordings.iter().filter(|r| labels.by_file.contains_key(&name_of(&r.path)));
+    for rec in scored {
         let name = name_of(&rec.path);
         for d in &rec.detections {
             all.push((name.clone(), d.start_s, f64::from(d.confidence)));
@@ -284,6 +292,16 @@ pub fn evaluate(index: &Index, labels: &Labels, collar_s: f64) -> Report {
         hours,
         curve,
         calibration: calibration(&all, labels, collar_s),
+        recordings_scored: index
+            .recordings
+            .iter()
+            .filter(|r| labels.by_file.contains_key(&name_of(&r.path)))
+            .count(),
+        recordings_unlabelled: index
+            .recordings
+            .iter()
+            .filter(|r| !labels.by_file.contains_key(&name_of(&r.path)))
+            .count(),
     }
 }
 
@@ -339,6 +357,13 @@ pub fn render_text(r: &Report, threshold: f32) -> String {
         "At the index's threshold ({threshold}): precision {:.3}  recall {:.3}  F1 {:.3}",
         s.precision, s.recall, s.f1
     );
+    if r.recordings_unlabelled > 0 {
+        let _ = writeln!(
+            t,
+            "  {} recordings scored; {} others in the index are not in the labels and were left out",
+            r.recordings_scored, r.recordings_unlabelled
+        );
+    }
     let _ = writeln!(
         t,
         "  {} hits, {} false alarms, {} missed, {} on thunder/fireworks (ignored); \

@@ -98,7 +98,20 @@ fn eval_matches_the_shared_scorer_on_both_sets() {
 fn eval_prints_a_table_for_people_and_names_a_bad_labels_file() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let out = tmp.path().join("out");
-    scan(&root().join("sample_audio"), &out);
+    // The labels name the three sample recordings; a fourth, unlabelled recording with a
+    // blast in it must be left out, not counted as a false alarm.
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    for name in ["01_speech_near_blast.wav", "02_distant_strikes.wav", "03_speech_slams_cracks.wav"]
+    {
+        std::fs::copy(root().join("sample_audio").join(name), input.join(name)).expect("copy");
+    }
+    std::fs::copy(
+        root().join("tests/fixtures/blast_at_3s_24k.opus"),
+        input.join("unlabelled.opus"),
+    )
+    .expect("copy");
+    scan(&input, &out);
     let text = blastscan()
         .arg("eval")
         .arg(&out)
@@ -109,6 +122,10 @@ fn eval_prints_a_table_for_people_and_names_a_bad_labels_file() {
     assert!(text.status.success());
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("precision 1.000  recall 1.000"), "{text}");
+    assert!(
+        text.contains("3 recordings scored; 1 others in the index are not in the labels"),
+        "{text}"
+    );
     assert!(text.contains("If you cut at another confidence"), "{text}");
     let bad = tmp.path().join("labels.csv");
     std::fs::write(&bad, "name,time\nx.wav,1\n").expect("write");
