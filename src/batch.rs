@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::discover;
+use crate::discover::{self, Input};
 use crate::error::Error;
 use crate::export;
 use crate::index::{Index, Recording};
@@ -84,8 +84,7 @@ pub fn run(batch: &Batch, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
     let mut recordings = outcome.index.recordings;
     if let Some(prior) = prior {
         let roots: Vec<PathBuf> = batch.inputs.iter().map(|r| absolute(r)).collect();
-        let discovered: HashSet<String> =
-            inputs.iter().map(|i| absolute(&i.path).display().to_string()).collect();
+        let discovered: HashSet<String> = inputs.iter().map(Input::source).collect();
         let mut kept = store::carry_over(prior, &fingerprint, &recordings, &roots, &discovered);
         for rec in &mut kept {
             rec.relabel(batch.scan.params.threshold);

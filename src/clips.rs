@@ -215,11 +215,10 @@ fn cut_clips(
         .iter()
         .map(|d| ((d.start_s - pad_s).max(0.0), (d.end_s + pad_s).min(rec.duration_s)))
         .collect();
-    let spans =
-        match source_of(rec).and_then(|p| read_spans(&p, &ranges).map_err(|e| e.to_string())) {
-            Ok(spans) => spans,
-            Err(why) => return Ok(Err(why)),
-        };
+    let spans = match spans_of(rec, &ranges) {
+        Ok(spans) => spans,
+        Err(why) => return Ok(Err(why)),
+    };
     let ms = |s: f64| (s * 1000.0).round() / 1000.0;
     let mut rows = Vec::with_capacity(picked.len());
     for ((d, mut span), (from, _)) in picked.into_iter().zip(spans).zip(ranges) {
@@ -240,6 +239,12 @@ fn cut_clips(
         });
     }
     Ok(Ok(rows))
+}
+
+/// Cuts `ranges` from a recording found at its [`source_of`] path; the error says, in
+/// words, why the audio could not be read.
+pub fn spans_of(rec: &Recording, ranges: &[(f64, f64)]) -> Result<Vec<Span>, String> {
+    source_of(rec).and_then(|p| read_spans(&p, ranges).map_err(|e| e.to_string()))
 }
 
 /// Writes one clip per selected detection (`pad_s` before the onset and after the tail)

@@ -24,6 +24,14 @@ pub struct Input {
     pub display: String,
 }
 
+impl Input {
+    /// Where the recording is read from, as an absolute path: the key that ties an index
+    /// entry to its file across runs (`Recording::source`).
+    pub fn source(&self) -> String {
+        std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone()).display().to_string()
+    }
+}
+
 /// Is `path` named like a recording?
 pub fn is_audio(path: &Path) -> bool {
     path.extension()

@@ -249,8 +249,12 @@ pub fn evaluate(index: &Index, labels: &Labels, collar_s: f64) -> Report {
     let name_of = |path: &str| base_name(path);
     let mut all = Vec::new();
     let mut labelled = Vec::new();
-    let scored = index.recordings.iter().filter(|r| labels.by_file.contains_key(&name_of(&r.path)));
-    for rec in scored {
+    let scored: Vec<&crate::index::Recording> = index
+        .recordings
+        .iter()
+        .filter(|r| labels.by_file.contains_key(&name_of(&r.path)))
+        .collect();
+    for rec in &scored {
         let name = name_of(&rec.path);
         for d in &rec.detections {
             all.push((name.clone(), d.start_s, f64::from(d.confidence)));
@@ -259,13 +263,7 @@ pub fn evaluate(index: &Index, labels: &Labels, collar_s: f64) -> Report {
             }
         }
     }
-    let hours: f64 = index
-        .recordings
-        .iter()
-        .filter(|r| labels.by_file.contains_key(&name_of(&r.path)))
-        .map(|r| r.duration_s)
-        .sum::<f64>()
-        / 3600.0;
+    let hours: f64 = scored.iter().map(|r| r.duration_s).sum::<f64>() / 3600.0;
     let per_hour = |fp: usize| if hours > 0.0 { Some(fp as f64 / hours) } else { None };
     let score_at = |threshold: f64| {
         let kept: Vec<(String, f64)> =
@@ -292,16 +290,8 @@ pub fn evaluate(index: &Index, labels: &Labels, collar_s: f64) -> Report {
         hours,
         curve,
         calibration: calibration(&all, labels, collar_s),
-        recordings_scored: index
-            .recordings
-            .iter()
-            .filter(|r| labels.by_file.contains_key(&name_of(&r.path)))
-            .count(),
-        recordings_unlabelled: index
-            .recordings
-            .iter()
-            .filter(|r| !labels.by_file.contains_key(&name_of(&r.path)))
-            .count(),
+        recordings_scored: scored.len(),
+        recordings_unlabelled: index.recordings.len() - scored.len(),
     }
 }
 

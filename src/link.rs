@@ -59,13 +59,8 @@ pub fn link(index: &mut Index, inputs: &[Input], config: &LinkConfig) -> Vec<War
 
     // By absolute source path: entries kept from earlier runs of other folders may share
     // a relative path with this run's files.
-    let paths: BTreeMap<String, &Path> = inputs
-        .iter()
-        .map(|i| {
-            let abs = std::path::absolute(&i.path).unwrap_or_else(|_| i.path.clone());
-            (abs.display().to_string(), i.path.as_path())
-        })
-        .collect();
+    let paths: BTreeMap<String, &Path> =
+        inputs.iter().map(|i| (i.source(), i.path.as_path())).collect();
     let zone = config.timezone;
     for rec in &mut index.recordings {
         let Some(&path) = rec.source.as_ref().and_then(|s| paths.get(s)) else { continue };

@@ -79,7 +79,7 @@ pub fn analyse_file(input: &Input, params: DetectorParams, model: Model) -> Reco
 pub fn analyse_with(input: &Input, detector: impl FnOnce(u32) -> Detector) -> Recording {
     let mut rec = Recording {
         path: input.display.clone(),
-        source: Some(source_of(input)),
+        source: Some(input.source()),
         ..Recording::default()
     };
     if let Err(e) = run_detector(&input.path, detector, &mut rec) {
@@ -144,8 +144,7 @@ pub fn scan_with(
             .par_iter()
             .map(|input| {
                 (incremental.is_some() || config.shard.is_some()).then(|| {
-                    let known =
-                        incremental.as_ref().and_then(|inc| inc.known.get(&source_of(input)));
+                    let known = incremental.as_ref().and_then(|inc| inc.known.get(&input.source()));
                     store::identify(&input.path, known)
                 })
             })
@@ -176,7 +175,7 @@ pub fn scan_with(
                             unchanged.fetch_add(1, Ordering::Relaxed);
                             stored.relabel(config.params.threshold);
                             stored.path = input.display.clone();
-                            stored.source = Some(source_of(input));
+                            stored.source = Some(input.source());
                             stored.file = Some(id);
                             stored
                         } else if inc.cancel.load(Ordering::Relaxed) {
@@ -196,7 +195,7 @@ pub fn scan_with(
                     (_, Some(Err(e))) => {
                         let mut rec = Recording {
                             path: input.display.clone(),
-                            source: Some(source_of(input)),
+                            source: Some(input.source()),
                             ..Recording::default()
                         };
                         rec.error = Some(FileError::Io(e).to_string());
@@ -266,11 +265,6 @@ pub fn par_map<T: Sync, R: Send>(
         .collect();
     bar.finish_and_clear();
     out
-}
-
-/// The absolute path a recording is read from.
-fn source_of(input: &Input) -> String {
-    std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone()).display().to_string()
 }
 
 fn progress_bar(len: u64, show: bool) -> ProgressBar {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::clips::{fade, read_spans, selected, source_of, wav_bytes};
+use crate::clips::{fade, selected, spans_of, wav_bytes};
 use crate::detect::Detection;
 use crate::error::Error;
 use crate::export::write_atomic;
@@ -136,11 +136,10 @@ fn make_assets(
         .iter()
         .map(|c| ((c.det.start_s - BEFORE_S).max(0.0), c.det.start_s + AFTER_S))
         .collect();
-    let spans =
-        match source_of(rec).and_then(|p| read_spans(&p, &ranges).map_err(|e| e.to_string())) {
-            Ok(spans) => spans,
-            Err(why) => return Ok(Err(why)),
-        };
+    let spans = match spans_of(rec, &ranges) {
+        Ok(spans) => spans,
+        Err(why) => return Ok(Err(why)),
+    };
     let mut names = Vec::with_capacity(cards.len());
     for ((card, mut span), (from, _)) in cards.iter().zip(spans).zip(ranges) {
         let name = format!("d{:05}", card.id);
