@@ -120,16 +120,17 @@ pub struct Detector {
     native_count: u64,
     scratch: Vec<f32>,
     window: Vec<Frame>,
-    /// The strongest transient of the cluster being gathered, and when the cluster began.
-    cluster: Option<(Detection, f64)>,
+    /// The strongest transient of the cluster being gathered; its start anchors the window.
+    cluster: Option<Detection>,
     detections: Vec<Detection>,
     keep_inputs: bool,
 }
 
-/// Onsets closer than this to the first onset of a cluster are one event: a blast's
-/// leading edge, its peak and its echoes give several onset-function peaks, and a speech
-/// syllable just before a blast must not take its place. The onset with the largest
-/// rise strength (`jump_db + low_jump_db`) stands for it.
+/// Onsets closer than this to the strongest onset of a cluster so far are one event: a
+/// blast's leading edge, its peak and its echoes give several onset-function peaks, and a
+/// speech syllable just before a blast must not take its place. The onset with the largest
+/// rise strength (`jump_db + low_jump_db`) stands for it, and the window runs from it, so
+/// a weak onset just before a blast does not cut the blast's own echoes off the cluster.
 pub const MERGE_S: f64 = 0.5;
 
 /// An onset inside a reported event's tail is a new event only if it peaks at least this
@@ -183,7 +184,7 @@ impl Detector {
         while let Some(onset) = self.pending.pop_front() {
             self.classify(onset);
         }
-        if let Some((winner, _)) = self.cluster.take() {
+        if let Some(winner) = self.cluster.take() {
             self.detections.push(winner);
         }
         self.detections
@@ -290,19 +291,18 @@ impl Detector {
     /// Non-maximum suppression over [`MERGE_S`] clusters, streaming.
     fn gather(&mut self, detection: Detection) {
         match &mut self.cluster {
-            Some((winner, began)) if detection.start_s - *began < MERGE_S => {
+            Some(winner) if detection.start_s - winner.start_s < MERGE_S => {
                 if rise_strength(&detection) > rise_strength(winner) {
                     *winner = detection;
                 }
             }
             // Inside the tail of the event just found and no louder: its reverberation or
             // rumble, not a new event.
-            Some((winner, _))
+            Some(winner)
                 if detection.start_s < winner.end_s
                     && detection.peak_dbfs <= winner.peak_dbfs + TAIL_MARGIN_DB => {}
             slot => {
-                let began = detection.start_s;
-                if let Some((done, _)) = slot.replace((detection, began)) {
+                if let Some(done) = slot.replace(detection) {
                     self.detections.push(done);
                 }
             }
@@ -325,6 +325,36 @@ mod tests {
     use super::*;
     use crate::model::DEFAULT_MODEL;
     use crate::synth::{blast, mix, wind, Distance};
+
+    fn transient(start_s: f64, end_s: f64, rise_db: f32, peak_dbfs: f32) -> Detection {
+        Detection {
+            start_s,
+            end_s,
+            peak_s: start_s + 0.1,
+            label: Label::Explosion,
+            confidence: 0.5,
+            peak_dbfs,
+            clipped: false,
+            features: Features { jump_db: rise_db, ..Features::default() },
+            model_inputs: None,
+            wall_clock_estimate: None,
+            transcript: None,
+        }
+    }
+
+    #[test]
+    fn a_weak_onset_before_a_blast_does_not_split_the_blast() {
+        let mut d = Detector::new(8000, DetectorParams::default(), DEFAULT_MODEL);
+        // A faint click, then the blast 0.47 s later, then the blast's own second onset
+        // 0.07 s after it: 0.54 s after the click, slightly louder than the first.
+        d.gather(transient(25.45, 25.6, 5.0, -20.0));
+        d.gather(transient(25.92, 29.7, 25.0, -3.5));
+        d.gather(transient(25.99, 29.4, 20.0, -3.1));
+        // Later, a separate event after the tail.
+        d.gather(transient(31.0, 32.0, 15.0, -10.0));
+        let starts: Vec<f64> = d.finish().iter().map(|x| x.start_s).collect();
+        assert_eq!(starts, vec![25.92, 31.0]);
+    }
 
     #[test]
     fn history_stays_bounded_however_long_the_stream() {
