@@ -21,16 +21,31 @@ use crate::transcript::TranscriptLink;
 pub struct DetectorParams {
     /// Onset picking.
     pub onset: OnsetParams,
-    /// Transients less than this far above the background are not reported at all, dB.
+    /// Transients less than this far above the background are not reported at all, dB,
+    /// unless their low band rises by at least `min_low_rise_db`.
     pub min_snr_db: f32,
+    /// A rise of the low band (30-250 Hz) over its level just before, dB, that reports a
+    /// transient however little it stands out over the whole spectrum: a distant blast
+    /// under speech is mostly below 250 Hz, where speech has little energy.
+    #[serde(default = "default_min_low_rise_db")]
+    pub min_low_rise_db: f32,
     /// Confidence at or above which a transient is labelled `explosion`.
     pub threshold: f32,
 }
 
 impl Default for DetectorParams {
     fn default() -> Self {
-        DetectorParams { onset: OnsetParams::default(), min_snr_db: 10.0, threshold: 0.3 }
+        DetectorParams {
+            onset: OnsetParams::default(),
+            min_snr_db: 10.0,
+            min_low_rise_db: default_min_low_rise_db(),
+            threshold: 0.3,
+        }
     }
+}
+
+fn default_min_low_rise_db() -> f32 {
+    16.0
 }
 
 /// What a transient was judged to be.
@@ -259,7 +274,9 @@ impl Detector {
         self.window.extend(self.frames.range(start..end));
         let at = (onset - from) as usize;
         let (features, extent) = measure(&self.window, at, &mut self.scratch);
-        if features.snr_db < self.params.min_snr_db {
+        let stands_out = features.snr_db >= self.params.min_snr_db
+            || features.low_jump_db >= self.params.min_low_rise_db;
+        if !stands_out {
             return;
         }
         let inputs = model_inputs(&features, &profile(&self.window, at, &mut self.scratch));
@@ -354,6 +371,39 @@ mod tests {
         d.gather(transient(31.0, 32.0, 15.0, -10.0));
         let starts: Vec<f64> = d.finish().iter().map(|x| x.start_s).collect();
         assert_eq!(starts, vec![25.92, 31.0]);
+    }
+
+    /// Onset times of the transients `params` reports in `samples`.
+    fn reported(samples: &[f32], rate: u32, params: DetectorParams) -> Vec<f64> {
+        let mut d = Detector::new(rate, params, DEFAULT_MODEL);
+        for chunk in samples.chunks(4096) {
+            d.push(chunk);
+        }
+        d.finish().iter().map(|x| x.start_s).collect()
+    }
+
+    #[test]
+    fn a_distant_blast_under_a_loud_voice_band_passes_the_gate_by_its_low_band_rise() {
+        let rate = 16000;
+        let mut track = voiced_hum(rate, 20.0);
+        mix(&mut track, &blast(rate, Distance::Distant, 0.2, 2), 10.0, rate);
+        let near_blast = |starts: &[f64]| starts.iter().any(|t| (t - 10.0).abs() < 0.1);
+        let broadband_only =
+            DetectorParams { min_low_rise_db: f32::INFINITY, ..Default::default() };
+        assert!(!near_blast(&reported(&track, rate, broadband_only)), "stands out over speech");
+        assert!(near_blast(&reported(&track, rate, DetectorParams::default())));
+    }
+
+    /// Steady tones at 500 Hz-3 kHz: a loud background with nothing below 250 Hz.
+    fn voiced_hum(rate: u32, seconds: f64) -> Vec<f32> {
+        let n = (seconds * f64::from(rate)) as usize;
+        let tau = std::f32::consts::TAU;
+        (0..n)
+            .map(|i| {
+                let t = i as f32 / rate as f32;
+                [500.0f32, 1100.0, 1700.0, 2900.0].iter().map(|f| 0.1 * (tau * f * t).sin()).sum()
+            })
+            .collect()
     }
 
     #[test]
