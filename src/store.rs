@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::Model;
+use crate::classify::{Linear, Model};
 use crate::detect::DetectorParams;
 use crate::error::Error;
 use crate::export::write_atomic;
@@ -90,9 +90,19 @@ pub fn fingerprint(params: &DetectorParams, model: &Model) -> String {
     let analysis = DetectorParams { threshold: 0.0, ..*params };
     h.update(serde_json::to_string(&analysis).unwrap_or_default().as_bytes());
     let (slope, offset) = model.calibration;
-    let weights = model.mean.iter().chain(&model.scale).chain(&model.weights);
-    for v in weights.chain([&model.bias, &slope, &offset]) {
+    let Linear { mean, scale, weights, bias } = &model.linear;
+    let linear = mean.iter().chain(scale).chain(weights).chain([bias]);
+    for v in linear.chain([&model.boosted.base, &slope, &offset]) {
         h.update(&v.to_le_bytes());
+    }
+    for tree in model.boosted.trees {
+        for (feature, threshold) in tree.splits {
+            h.update(&feature.to_le_bytes());
+            h.update(&threshold.to_le_bytes());
+        }
+        for v in tree.leaves {
+            h.update(&v.to_le_bytes());
+        }
     }
     h.finalize().to_hex()[..16].to_string()
 }
