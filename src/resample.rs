@@ -26,8 +26,15 @@ const PHASES: usize = 64;
 /// Converts a mono stream from `input_rate` to [`ANALYSIS_RATE`].
 #[derive(Debug)]
 pub struct Resampler {
-    input_rate: u64,
+    /// The output rate divided by the rates' greatest common divisor (16000 -> 8000
+    /// becomes 2 -> 1): the denominator of `next_rem`.
     output_rate: u64,
+    /// `input_rate / output_rate` and its remainder: the step between outputs.
+    step_whole: i64,
+    step_rem: u64,
+    /// Offset in `table` of the kernel row for each value of `next_rem` (no division per
+    /// output sample).
+    row_of_rem: Vec<usize>,
     /// Kernel taps per phase (`PHASES + 1` rows of `taps` each).
     table: Vec<f32>,
     taps: usize,
@@ -53,8 +60,10 @@ impl Resampler {
 
     /// A resampler from `input_rate` Hz to `output_rate` Hz (for the report's spectrograms).
     pub fn between(input_rate: u32, output_rate: u32) -> Self {
-        let input_rate = u64::from(input_rate.max(1));
-        let output_rate = u64::from(output_rate.max(1));
+        let (input_rate, output_rate) =
+            (u64::from(input_rate.max(1)), u64::from(output_rate.max(1)));
+        let common = gcd(input_rate, output_rate);
+        let (input_rate, output_rate) = (input_rate / common, output_rate / common);
         let step = input_rate as f64 / output_rate as f64;
         let half_in = (HALF_WIDTH_OUT * step.max(1.0)).ceil() as usize;
         let taps = (2 * half_in).next_multiple_of(LANES);
@@ -83,9 +92,19 @@ impl Resampler {
                 *r = (v / sum) as f32;
             }
         }
+        // The tabulated phase nearest each fractional position `rem / output_rate`:
+        // `round(frac * PHASES)` in integers.
+        let row_of_rem = (0..output_rate)
+            .map(|rem| {
+                let phase = (rem * PHASES as u64 * 2 + output_rate) / (2 * output_rate);
+                phase as usize * taps
+            })
+            .collect();
         Resampler {
-            input_rate,
             output_rate,
+            step_whole: (input_rate / output_rate) as i64,
+            step_rem: input_rate % output_rate,
+            row_of_rem,
             table,
             taps,
             history: vec![0.0; half_in],
@@ -131,8 +150,8 @@ impl Resampler {
     }
 
     fn advance(&mut self) {
-        self.next_pos += (self.input_rate / self.output_rate) as i64;
-        self.next_rem += self.input_rate % self.output_rate;
+        self.next_pos += self.step_whole;
+        self.next_rem += self.step_rem;
         if self.next_rem >= self.output_rate {
             self.next_rem -= self.output_rate;
             self.next_pos += 1;
@@ -155,13 +174,10 @@ impl Resampler {
         }
     }
 
-    /// Kernel for the next output: the tabulated phase nearest its fractional position
-    /// (integer arithmetic: `round(frac * PHASES)` with `frac = rem / output_rate`).
+    /// Kernel for the next output: the tabulated phase nearest its fractional position.
     fn row(&self) -> &[f32] {
-        let rem = self.next_rem;
-        let phase =
-            ((rem * PHASES as u64 * 2 + self.output_rate) / (2 * self.output_rate)) as usize;
-        &self.table[phase * self.taps..(phase + 1) * self.taps]
+        let start = self.row_of_rem[self.next_rem as usize];
+        &self.table[start..start + self.taps]
     }
 }
 
@@ -178,6 +194,14 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     }
     let s = [lo[0] + hi[0], lo[1] + hi[1], lo[2] + hi[2], lo[3] + hi[3]];
     (s[0] + s[2]) + (s[1] + s[3])
+}
+
+/// Greatest common divisor (Euclid).
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// Kaiser window at `x` in -1..1.
