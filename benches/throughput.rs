@@ -1,8 +1,10 @@
 //! Decode-only vs decode + detect, per format, on a generated 10-minute recording
-//! (wind, speech-like babble, a blast every 30 s).
+//! (wind, speech-like babble, a blast every 30 s), and the detector's stages alone on the
+//! same audio (resampling 48 kHz to 8 kHz; the STFT with its per-frame measurements).
 //!
 //! ```text
 //! cargo bench --bench throughput
+//! cargo bench --bench throughput -- stages
 //! ```
 //! Encoded copies are made once with ffmpeg (a test-time helper, never a runtime
 //! dependency) under `target/bench-audio/`. Throughput is reported in seconds of audio per
@@ -16,6 +18,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use blastscan::decode::Decoder;
 use blastscan::detect::{Detector, DetectorParams};
 use blastscan::model::DEFAULT_MODEL;
+use blastscan::resample::Resampler;
+use blastscan::stft::Stft;
 use blastscan::synth::{blast, mix, speech, wind, write_wav, Distance};
 
 const SECONDS: f64 = 600.0;
@@ -95,5 +99,47 @@ fn formats(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, formats);
+/// The decoded 48 kHz samples of the bench recording.
+fn decoded(path: &Path) -> Vec<f32> {
+    let mut decoder = Decoder::open(path).expect("bench file decodes");
+    let (mut chunk, mut all) = (Vec::new(), Vec::new());
+    while decoder.next_chunk(&mut chunk).expect("decode") {
+        all.extend_from_slice(&chunk);
+    }
+    all
+}
+
+fn resample(samples: &[f32], rate: u32) -> Vec<f32> {
+    let mut resampler = Resampler::new(rate);
+    let mut out = Vec::with_capacity(samples.len() / 6 + 1);
+    for chunk in samples.chunks(4096) {
+        resampler.process(chunk, &mut out);
+    }
+    resampler.finish(&mut out);
+    out
+}
+
+/// What the detector costs per stage, without decoding: the share of an hour of audio
+/// each takes is what bounds decode + detect for the fast decoders.
+fn stages(c: &mut Criterion) {
+    let at_48k = decoded(&bench_audio().join("ten_minutes_48k.wav"));
+    let at_8k = resample(&at_48k, RATE);
+    let mut group = c.benchmark_group("stages");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(SECONDS as u64));
+    group.bench_function("resample_48k_to_8k", |b| b.iter(|| resample(&at_48k, RATE).len()));
+    group.bench_function("stft_8k", |b| {
+        b.iter(|| {
+            let mut stft = Stft::new();
+            let mut frames = 0usize;
+            for chunk in at_8k.chunks(4096) {
+                stft.process(chunk, |_| frames += 1);
+            }
+            frames
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, formats, stages);
 criterion_main!(benches);
