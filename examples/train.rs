@@ -141,9 +141,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for (set, run) in runs.iter_mut().enumerate() {
                 let (tp, fp) =
                     counts(examples.iter().zip(&predicted).filter(|(e, _)| e.set == set), 0.3);
-                let precision = tp as f64 / (tp + fp).max(1) as f64;
-                let recall = tp as f64 / blasts[set].max(1) as f64;
-                run.push([precision, recall, f1_score(tp, fp, blasts[set]), fp as f64]);
+                let [precision, recall, f1] = figures(tp, fp, blasts[set]);
+                run.push([precision, recall, f1, fp as f64]);
             }
         }
         for (set, run) in runs.iter().enumerate() {
@@ -563,11 +562,12 @@ fn counts<'a>(
     })
 }
 
-/// F1 over every labelled blast (a blast that never became a candidate counts as missed).
-fn f1_score(tp: usize, fp: usize, blasts: usize) -> f64 {
+/// Precision, recall and F1, with recall over every labelled blast (a blast that never
+/// became a candidate counts as missed), as the scorer counts.
+fn figures(tp: usize, fp: usize, blasts: usize) -> [f64; 3] {
     let precision = tp as f64 / (tp + fp).max(1) as f64;
     let recall = tp as f64 / blasts.max(1) as f64;
-    2.0 * precision * recall / (precision + recall).max(1e-9)
+    [precision, recall, 2.0 * precision * recall / (precision + recall).max(1e-9)]
 }
 
 fn report<'a>(
@@ -578,9 +578,7 @@ fn report<'a>(
     let scored: Vec<_> = scored.collect();
     let pos = scored.iter().filter(|(e, _)| e.y > 0.5).count();
     let (tp, fp) = counts(scored.iter().copied(), threshold);
-    let precision = tp as f64 / (tp + fp).max(1) as f64;
-    let recall = tp as f64 / blasts.max(1) as f64;
-    let f1 = f1_score(tp, fp, blasts);
+    let [precision, recall, f1] = figures(tp, fp, blasts);
     format!(
         "precision {precision:.3} recall {recall:.3} F1 {f1:.3} \
          ({tp} of {blasts} blasts, {fp} false alarms; {pos} blasts became candidates)"
