@@ -18,7 +18,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use blastscan::decode::Decoder;
 use blastscan::detect::{Detector, DetectorParams};
 use blastscan::model::DEFAULT_MODEL;
-use blastscan::resample::Resampler;
+use blastscan::resample::{Resampler, ANALYSIS_RATE};
 use blastscan::stft::Stft;
 use blastscan::synth::{blast, mix, speech, wind, write_wav, Distance};
 
@@ -111,7 +111,7 @@ fn decoded(path: &Path) -> Vec<f32> {
 
 fn resample(samples: &[f32], rate: u32) -> Vec<f32> {
     let mut resampler = Resampler::new(rate);
-    let mut out = Vec::with_capacity(samples.len() / 6 + 1);
+    let mut out = Vec::with_capacity(samples.len() * ANALYSIS_RATE as usize / rate as usize + 1);
     for chunk in samples.chunks(4096) {
         resampler.process(chunk, &mut out);
     }

@@ -106,10 +106,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut files: Vec<(usize, &str)> = examples.iter().map(|e| (e.set, e.file.as_str())).collect();
     files.sort();
     files.dedup();
-    let fold_of = |e: &Example| {
-        files.iter().position(|f| *f == (e.set, e.file.as_str())).unwrap_or(0) % FOLDS
-    };
-    let (predicted, calibration) = cross_validate(&examples, fold_of);
+    let file_index =
+        |e: &Example| files.iter().position(|f| *f == (e.set, e.file.as_str())).unwrap_or(0);
+    let (predicted, calibration) = cross_validate(&examples, |e| file_index(e) % FOLDS);
     eprintln!(
         "calibration fitted on cross-validated scores: slope {:.3}, offset {:.3}",
         calibration.0, calibration.1
@@ -133,11 +132,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut runs = vec![Vec::new(); args.len()];
         for draw in 1..=draws {
             let order = shuffled(files.len(), draw as u64);
-            let fold_of = |e: &Example| {
-                let i = files.iter().position(|f| *f == (e.set, e.file.as_str())).unwrap_or(0);
-                order[i] % FOLDS
-            };
-            let (predicted, _) = cross_validate(&examples, fold_of);
+            let (predicted, _) = cross_validate(&examples, |e| order[file_index(e)] % FOLDS);
             for (set, run) in runs.iter_mut().enumerate() {
                 let (tp, fp) =
                     counts(examples.iter().zip(&predicted).filter(|(e, _)| e.set == set), 0.3);
