@@ -41,8 +41,10 @@ pub struct BatchOutcome {
     pub index: Index,
     /// Files analysed in this run.
     pub new: usize,
-    /// Files whose stored result was reused.
+    /// Files whose stored result (from an earlier run) was reused.
     pub unchanged: usize,
+    /// Files with the same content as another new file of this run (analysed once).
+    pub duplicates: usize,
     /// Files left for a later run (Ctrl-C).
     pub pending: usize,
     /// Files that belong to other shards.
@@ -67,6 +69,11 @@ pub fn run(batch: &Batch, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
     let store = Store::open(&batch.out)?;
     let mut discovery_warnings = Vec::new();
     let inputs = discover::discover(&batch.inputs, &mut discovery_warnings)?;
+    if inputs.is_empty() {
+        let mut what: Vec<String> = batch.inputs.iter().map(|p| p.display().to_string()).collect();
+        what.extend(discovery_warnings.iter().map(|w| format!("({w})")));
+        return Err(Error::NoRecordings(what.join(", ")));
+    }
     let index_path = batch.out.join(export::INDEX_JSON);
     let (prior, prior_unreadable) = match export::read_index(&index_path) {
         Ok(index) => (Some(index), None),
@@ -102,6 +109,7 @@ pub fn run(batch: &Batch, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
         index,
         new: outcome.new,
         unchanged: outcome.unchanged,
+        duplicates: outcome.duplicates,
         pending: outcome.pending,
         other_shards: outcome.other_shards,
         new_audio_s: outcome.new_audio_s,

@@ -7,6 +7,7 @@
 //! offset). Names are built from untrusted file names, so they keep only letters, digits, `-`, `_` and `.`,
 //! never start with a dot, and are joined to the output folder as a single component.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -132,15 +133,51 @@ pub fn recording_name(rec: &Recording) -> String {
     }
 }
 
-/// The file name of a detection's clip (see the module doc).
-pub fn clip_name(rec: &Recording, d: &Detection) -> String {
+/// Output names for every recording of an index, by path: [`recording_name`], made
+/// unique where two recordings would share one (`note.opus` and `note.flac` become
+/// `note_opus` and `note_flac`; a numbered suffix settles any name still shared), so no
+/// output file is written twice.
+pub fn recording_names(recordings: &[Recording]) -> BTreeMap<String, String> {
+    let mut by_name: BTreeMap<String, Vec<&Recording>> = BTreeMap::new();
+    for rec in recordings {
+        by_name.entry(recording_name(rec)).or_default().push(rec);
+    }
+    let mut names = BTreeMap::new();
+    let mut taken: BTreeSet<String> =
+        by_name.iter().filter(|(_, r)| r.len() == 1).map(|(n, _)| n.clone()).collect();
+    for (name, recs) in by_name {
+        if recs.len() == 1 {
+            names.insert(recs[0].path.clone(), name);
+            continue;
+        }
+        for rec in recs {
+            let mut unique = format!("{name}_{}", ext_or_empty(&rec.path));
+            let mut n = 2;
+            while taken.contains(&unique) {
+                unique = format!("{name}_{}_{n}", ext_or_empty(&rec.path));
+                n += 1;
+            }
+            taken.insert(unique.clone());
+            names.insert(rec.path.clone(), unique);
+        }
+    }
+    names
+}
+
+fn ext_or_empty(path: &str) -> String {
+    Path::new(path).extension().map(|e| sanitise(&e.to_string_lossy())).unwrap_or_default()
+}
+
+/// The file name of a detection's clip (see the module doc); `name` is the recording's
+/// name from [`recording_names`].
+pub fn clip_name(name: &str, rec: &Recording, d: &Detection) -> String {
     let when = d
         .wall_clock_estimate
         .as_deref()
         .or(rec.sent_at.as_deref())
         .map(|t| sanitise(&t.replace(':', "-")))
         .unwrap_or_else(|| "undated".into());
-    format!("{when}_{}_at_{:07.2}s.wav", recording_name(rec), d.peak_s)
+    format!("{when}_{name}_at_{:07.2}s.wav", d.peak_s)
 }
 
 /// Which detections an export includes: those at or above `min_confidence`, or, without
@@ -205,6 +242,7 @@ pub fn source_of(rec: &Recording) -> Result<PathBuf, String> {
 /// be read.
 fn cut_clips(
     rec: &Recording,
+    name: &str,
     dir: &Path,
     pad_s: f64,
     min_confidence: Option<f32>,
@@ -223,7 +261,7 @@ fn cut_clips(
     let mut rows = Vec::with_capacity(picked.len());
     for ((d, mut span), (from, _)) in picked.into_iter().zip(spans).zip(ranges) {
         fade(&mut span.samples, span.rate);
-        let name = clip_name(rec, d);
+        let name = clip_name(name, rec, d);
         write_atomic(&dir.join(&name), &wav_bytes(&span.samples, span.rate))?;
         rows.push(ClipRow {
             clip: name,
@@ -263,8 +301,10 @@ pub fn write_clips(
         .iter()
         .filter(|r| r.detections.iter().any(|d| selected(d, min_confidence)))
         .collect();
+    let names = recording_names(&index.recordings);
     let made = pipeline::par_map(&picked, "clips", progress, |rec| {
-        cut_clips(rec, dir, pad_s, min_confidence)
+        let name = names.get(&rec.path).map_or("recording", String::as_str);
+        cut_clips(rec, name, dir, pad_s, min_confidence)
     });
     let mut outcome = ClipsOutcome::default();
     for (rec, made) in picked.into_iter().zip(made) {

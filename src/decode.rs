@@ -9,8 +9,9 @@
 //! counted; any other error ends the file. Opus comes from `symphonia-adapter-libopus`
 //! (Symphonia has no Opus decoder), registered beside Symphonia's own codecs.
 
+use std::collections::VecDeque;
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
@@ -22,6 +23,7 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
 use crate::error::FileError;
+use crate::salvage::{self, Source};
 
 /// What the container says about the audio track.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +61,12 @@ pub struct Decoder {
     finished: bool,
     /// Decoder priming frames still to drop from the start of the stream.
     skip_frames: usize,
+    /// The file, for opening the next link of a chained Ogg file.
+    path: PathBuf,
+    /// Its extension, a hint for the container probe.
+    ext: Option<String>,
+    /// Byte ranges of the chained Ogg links not read yet.
+    links: VecDeque<(u64, u64)>,
 }
 
 /// AAC encoders prime the decoder with 1024 frames (one AAC-LC frame) that an MP4 edit list
@@ -76,51 +84,26 @@ impl std::fmt::Debug for Decoder {
 
 impl Decoder {
     /// Opens `path`, probes its container and prepares a decoder for its first audio track.
+    /// Broken length fields are mended and chained Ogg links are read one after another
+    /// (see [`crate::salvage`]).
     pub fn open(path: &Path) -> Result<Self, FileError> {
         let file = File::open(path)?;
         if file.metadata()?.len() == 0 {
             return Err(FileError::Empty);
         }
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
-        let format = symphonia::default::get_probe()
-            .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
-            .map_err(|e| FileError::UnknownFormat(e.to_string()))?;
-        let track = format.default_track(TrackType::Audio).ok_or(FileError::NoAudioTrack)?;
-        let params = track
-            .codec_params
-            .as_ref()
-            .and_then(|p| p.audio())
-            .ok_or(FileError::NoAudioTrack)?
-            .clone();
-        let registry = codecs();
-        let codec = registry
-            .get_audio_decoder(params.codec)
-            .map(|d| d.codec.info.short_name.to_string())
-            .unwrap_or_else(|| format!("{}", params.codec));
-        let decoder = registry
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|e| match e {
-                SymError::Unsupported(_) => FileError::UnsupportedCodec(codec.clone()),
-                other => FileError::Decode(other.to_string()),
-            })?;
-        let sample_rate = params.sample_rate.unwrap_or(0);
-        let duration_hint_s = match (track.num_frames, sample_rate) {
-            (Some(n), r) if r > 0 => Some(n as f64 / f64::from(r)),
-            _ => None,
+        let mut links: VecDeque<(u64, u64)> = salvage::ogg_links(path)?.into();
+        let source = match links.pop_front() {
+            Some((start, end)) if !links.is_empty() => Source::window(path, start, end)?,
+            _ => {
+                links.clear();
+                Source::open(path)?
+            }
         };
-        let info = AudioInfo {
-            sample_rate,
-            channels: params.channels.as_ref().map_or(0, |c| c.count() as u16),
-            codec,
-            duration_hint_s,
-        };
-        let track_id = track.id;
+        let mended = source.mended.clone();
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_string);
+        let (format, decoder, track_id, info) = open_stream(source, ext.as_deref())?;
         let skip_frames = if info.codec == "aac" { AAC_PRIMING_FRAMES } else { 0 };
-        Ok(Decoder {
+        let mut opened = Decoder {
             skip_frames,
             format,
             decoder,
@@ -130,7 +113,32 @@ impl Decoder {
             skipped_packets: 0,
             warnings: Vec::new(),
             finished: false,
-        })
+            path: path.to_path_buf(),
+            ext,
+            links,
+        };
+        if let Some(m) = mended {
+            opened.note(m);
+        }
+        Ok(opened)
+    }
+
+    /// Moves on to the next link of a chained Ogg file; false when there is none.
+    fn next_link(&mut self) -> bool {
+        let Some((start, end)) = self.links.pop_front() else { return false };
+        let opened = Source::window(&self.path, start, end)
+            .map_err(FileError::from)
+            .and_then(|source| open_stream(source, self.ext.as_deref()));
+        match opened {
+            Ok((format, decoder, track_id, _)) => {
+                (self.format, self.decoder, self.track_id) = (format, decoder, track_id);
+                true
+            }
+            Err(e) => {
+                self.note(format!("a later stream of the chained Ogg file could not be read: {e}"));
+                false
+            }
+        }
     }
 
     /// What is known about the audio. `sample_rate` is set from the first decoded packet
@@ -155,12 +163,14 @@ impl Decoder {
         while !self.finished {
             let packet = match self.format.next_packet() {
                 Ok(Some(packet)) => packet,
+                Ok(None) if self.next_link() => continue,
                 Ok(None) => break,
                 Err(SymError::DecodeError(msg)) => {
                     self.skipped_packets += 1;
                     self.note(format!("skipped malformed data: {msg}"));
                     continue;
                 }
+                Err(SymError::ResetRequired) if self.next_link() => continue,
                 Err(SymError::ResetRequired) => {
                     self.note("the stream changes its track layout; decoding stopped there".into());
                     break;
@@ -230,6 +240,47 @@ impl Decoder {
             self.warnings.push(warning);
         }
     }
+}
+
+type Stream = (Box<dyn FormatReader>, Box<dyn AudioDecoder>, u32, AudioInfo);
+
+/// Probes a byte source and prepares a decoder for its first audio track.
+fn open_stream(source: Source, ext: Option<&str>) -> Result<Stream, FileError> {
+    let mss = MediaSourceStream::new(Box::new(source), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = ext {
+        hint.with_extension(ext);
+    }
+    let format = symphonia::default::get_probe()
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .map_err(|e| FileError::UnknownFormat(e.to_string()))?;
+    let track = format.default_track(TrackType::Audio).ok_or(FileError::NoAudioTrack)?;
+    let params =
+        track.codec_params.as_ref().and_then(|p| p.audio()).ok_or(FileError::NoAudioTrack)?.clone();
+    let registry = codecs();
+    let codec = registry
+        .get_audio_decoder(params.codec)
+        .map(|d| d.codec.info.short_name.to_string())
+        .unwrap_or_else(|| format!("{}", params.codec));
+    let decoder = registry.make_audio_decoder(&params, &AudioDecoderOptions::default()).map_err(
+        |e| match e {
+            SymError::Unsupported(_) => FileError::UnsupportedCodec(codec.clone()),
+            other => FileError::Decode(other.to_string()),
+        },
+    )?;
+    let sample_rate = params.sample_rate.unwrap_or(0);
+    let duration_hint_s = match (track.num_frames, sample_rate) {
+        (Some(n), r) if r > 0 => Some(n as f64 / f64::from(r)),
+        _ => None,
+    };
+    let info = AudioInfo {
+        sample_rate,
+        channels: params.channels.as_ref().map_or(0, |c| c.count() as u16),
+        codec,
+        duration_hint_s,
+    };
+    let track_id = track.id;
+    Ok((format, decoder, track_id, info))
 }
 
 /// Averages interleaved channels into `out` (appends). Non-finite samples become 0.

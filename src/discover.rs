@@ -1,7 +1,7 @@
 //! Discovery: which files under the given paths are recordings to scan.
 //!
-//! Folders are walked recursively (symbolic links are not followed, hidden entries are
-//! skipped); files are kept by extension. A file named directly on the command line is
+//! Folders are walked recursively (symbolic links are not followed but reported, hidden
+//! entries and blastscan's own output folders are skipped); files are kept by extension. A file named directly on the command line is
 //! always scanned, whatever its extension, so a user can point at an odd file on purpose.
 //! The result is sorted, so the index never depends on the order the disk lists files in.
 
@@ -93,6 +93,12 @@ pub fn message_files(roots: &[PathBuf]) -> Vec<PathBuf> {
     found
 }
 
+/// Is `dir` a blastscan output folder (it holds the store's lock file)? Its clips and
+/// report audio must never be scanned as recordings.
+pub fn is_output_folder(dir: &Path) -> bool {
+    dir.join(crate::store::LOCK_FILE).is_file()
+}
+
 /// Calls `visit(path, path relative to root)` for every regular, non-hidden file under `dir`.
 fn walk(
     root: &Path,
@@ -100,6 +106,9 @@ fn walk(
     visit: &mut impl FnMut(&Path, String),
     warnings: &mut Vec<String>,
 ) {
+    if is_output_folder(dir) {
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -107,13 +116,27 @@ fn walk(
             return;
         }
     };
-    for entry in entries.flatten() {
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                warnings.push(format!("{}: cannot list folder: {e}", dir.display()));
+                continue;
+            }
+        };
         let path = entry.path();
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
         let Ok(kind) = entry.file_type() else { continue };
-        if kind.is_dir() {
+        if kind.is_symlink() {
+            if path.is_dir() || is_audio(&path) {
+                warnings.push(format!(
+                    "{}: symbolic link not followed; name it on the command line to scan it",
+                    path.display()
+                ));
+            }
+        } else if kind.is_dir() {
             walk(root, &path, visit, warnings);
         } else if kind.is_file() {
             let display = path.strip_prefix(root).unwrap_or(&path).display().to_string();

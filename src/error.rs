@@ -56,6 +56,9 @@ pub enum Error {
     /// Another run holds the output folder's lock.
     #[error("{}: another blastscan run is writing to this output folder; wait for it to finish or choose another --out", .0.display())]
     Locked(PathBuf),
+    /// The inputs hold no recordings (an unmounted drive, a wrong folder).
+    #[error("no recordings found under {0}; check the path (is the drive mounted?). The output folder was left as it was")]
+    NoRecordings(String),
     /// An argument has an invalid value.
     #[error("{0}")]
     Usage(String),

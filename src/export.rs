@@ -50,7 +50,13 @@ pub fn spreadsheet_safe(text: &str) -> String {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let wrap = |source| Error::Write { path: path.to_path_buf(), source };
-    let mut tmp = tempfile::Builder::new().prefix(".blastscan-").tempfile_in(dir).map_err(wrap)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".blastscan-");
+    // A temporary file is created 0600; outputs are for colleagues too, so they get the
+    // mode an ordinary new file gets (0666 less the umask, applied by the OS).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(wrap)?;
     tmp.write_all(bytes).map_err(wrap)?;
     tmp.as_file().sync_all().map_err(wrap)?;
     tmp.persist(path).map_err(|e| wrap(e.error))?;
@@ -84,7 +90,7 @@ pub fn detections_csv(index: &Index) -> Vec<u8> {
         for d in &rec.detections {
             let transcript = d.transcript.as_ref();
             let _ = w.write_record([
-                rec.path.clone(),
+                spreadsheet_safe(&rec.path),
                 format!("{:.3}", d.start_s),
                 format!("{:.3}", d.end_s),
                 format!("{:.3}", d.peak_s),

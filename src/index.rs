@@ -34,6 +34,10 @@ pub struct Index {
     /// phone's local time, written without an offset, and instants are written in UTC.
     #[serde(default)]
     pub timezone: Option<String>,
+    /// Set when the dates mix the phones' local times with UTC instants and no
+    /// `--timezone` says how they relate: their order is then approximate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_note: Option<String>,
     /// Problems met while linking transcripts and dates (file, line, what).
     #[serde(default)]
     pub link_warnings: Vec<Warning>,
@@ -123,7 +127,8 @@ impl Index {
         let summary = Summary {
             files: recordings.len(),
             failed: recordings.iter().filter(|r| r.error.is_some()).count(),
-            audio_hours: recordings.iter().map(|r| r.duration_s).sum::<f64>() / 3600.0,
+            // `+ 0.0`: an empty float sum is -0.0, which would print as "-0.00 h".
+            audio_hours: recordings.iter().map(|r| r.duration_s).sum::<f64>() / 3600.0 + 0.0,
             detections: recordings.iter().map(|r| r.detections.len()).sum(),
             explosions: recordings
                 .iter()
@@ -139,6 +144,7 @@ impl Index {
             fingerprint: String::new(),
             summary,
             timezone: None,
+            time_note: None,
             link_warnings: Vec::new(),
             recordings,
         }

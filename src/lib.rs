@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod query;
 pub mod report;
 pub mod resample;
+pub mod salvage;
 pub mod spectrogram;
 pub mod stft;
 pub mod store;

@@ -5,15 +5,14 @@
 //! recording, and never decodes audio. See [`crate::transcript`] and [`crate::messages`]
 //! for the formats.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::FixedOffset;
 
 use crate::discover::Input;
-use crate::eval::base_name;
 use crate::index::Index;
-use crate::messages::{self, Anchor, MessageBook, MessageDate};
+use crate::messages::{self, parse_iso, Anchor, Found, MessageBook, MessageDate, Stamp};
 use crate::transcript::{self, Warning};
 
 /// Where to look for transcripts and dates, and how to write times.
@@ -48,23 +47,32 @@ pub fn link(index: &mut Index, inputs: &[Input], config: &LinkConfig) -> Vec<War
         }
     }
     warnings.append(&mut book.warnings);
-    // Every file found, including those another shard analyses.
-    let scanned: BTreeSet<String> = index
-        .recordings
-        .iter()
-        .map(|r| base_name(&r.path))
-        .chain(inputs.iter().map(|i| base_name(&i.display)))
-        .collect();
-    warnings.extend(book.unmatched(&scanned));
-
+    // Every file found, including those another shard analyses: a name is ambiguous
+    // whichever shard holds its twin.
+    let sources: Vec<PathBuf> = inputs.iter().map(|i| PathBuf::from(i.source())).collect();
+    let (found, unlisted) = book.assign(&sources);
+    warnings.extend(unlisted);
     // By absolute source path: entries kept from earlier runs of other folders may share
     // a relative path with this run's files.
-    let paths: BTreeMap<String, &Path> =
-        inputs.iter().map(|i| (i.source(), i.path.as_path())).collect();
+    let by_source: BTreeMap<String, (&Path, &Found)> = inputs
+        .iter()
+        .zip(&found)
+        .map(|(i, f)| (i.source(), (i.path.as_path(), f)))
+        .collect();
     let zone = config.timezone;
     for rec in &mut index.recordings {
-        let Some(&path) = rec.source.as_ref().and_then(|s| paths.get(s)) else { continue };
-        if let Some(mut date) = date_of(&book, &rec.path, path) {
+        let Some(&(path, found)) = rec.source.as_ref().and_then(|s| by_source.get(s)) else {
+            continue;
+        };
+        let from_messages = match found {
+            Found::Date(date) => Some(date.clone()),
+            Found::Ambiguous(why) => {
+                warnings.push(Warning { file: rec.path.clone(), line: None, message: why.clone() });
+                None
+            }
+            Found::Nothing => None,
+        };
+        if let Some(mut date) = from_messages.or_else(|| date_from_file(&rec.path, path)) {
             if config.sent_at_start && is_message_time(&date) {
                 date.anchor = Anchor::Start;
             }
@@ -84,6 +92,13 @@ pub fn link(index: &mut Index, inputs: &[Input], config: &LinkConfig) -> Vec<War
         };
         let display = found.display().to_string();
         match transcript::read(&found, &display) {
+            Ok((t, _)) if t.segments.is_empty() && t.untimed.is_none() => {
+                warnings.push(Warning {
+                    file: display,
+                    line: None,
+                    message: "holds no text (wrong format or encoding?); not linked".into(),
+                });
+            }
             Ok((t, mut w)) => {
                 warnings.append(&mut w);
                 rec.transcript = Some(display);
@@ -102,7 +117,26 @@ pub fn link(index: &mut Index, inputs: &[Input], config: &LinkConfig) -> Vec<War
     warnings.dedup();
     index.link_warnings.clone_from(&warnings);
     index.timezone = zone.map(|z| z.to_string());
+    index.time_note = mixed_time_bases(index).then(|| {
+        "some dates are the phones' local time (chat exports, file names) and some are UTC (Telegram, tags, file times, manifest times with an offset); without --timezone their order across recordings is approximate. Give --timezone with the phones' UTC offset".to_string()
+    });
     warnings
+}
+
+/// Do local wall-clock dates and UTC instants meet in one index without a `--timezone`?
+fn mixed_time_bases(index: &Index) -> bool {
+    if index.timezone.is_some() {
+        return false;
+    }
+    let stamps = index.recordings.iter().filter_map(|r| r.sent_at.as_deref()).filter_map(parse_iso);
+    let (mut local, mut utc) = (false, false);
+    for s in stamps {
+        match s {
+            Stamp::Utc(_) => utc = true,
+            Stamp::Local(_) | Stamp::Day(_) => local = true,
+        }
+    }
+    local && utc
 }
 
 fn is_message_time(date: &MessageDate) -> bool {
@@ -110,11 +144,9 @@ fn is_message_time(date: &MessageDate) -> bool {
     matches!(date.source, Manifest | Whatsapp | Telegram)
 }
 
-/// The strongest date known for one recording.
-fn date_of(book: &MessageBook, display: &str, path: &Path) -> Option<MessageDate> {
-    book.lookup(display)
-        .cloned()
-        .or_else(|| messages::from_filename(display))
+/// The strongest date the file itself gives: its name, a container tag, its mtime.
+fn date_from_file(display: &str, path: &Path) -> Option<MessageDate> {
+    messages::from_filename(display)
         .or_else(|| messages::from_tag(path))
         .or_else(|| messages::from_mtime(path))
 }

@@ -163,7 +163,7 @@ struct ScanArgs {
     messages: Vec<PathBuf>,
     /// The UTC offset chat-export times are in (e.g. `+03:00`); times are then written
     /// with it. Without it they stay the phone's local time, written without an offset.
-    #[arg(long, value_name = "OFFSET", value_parser = parse_timezone)]
+    #[arg(long, value_name = "OFFSET", value_parser = parse_timezone, allow_hyphen_values = true)]
     timezone: Option<FixedOffset>,
     /// Message times (manifest, chat exports) mark when recording started, not when it
     /// was sent (the default: a voice note is sent when it ends).
@@ -197,8 +197,15 @@ fn parse_timezone(text: &str) -> Result<FixedOffset, String> {
 impl ScanArgs {
     /// Validates the raw flags into a scan configuration.
     fn to_config(&self) -> Result<ScanConfig, Error> {
-        if self.threads == Some(0) {
-            return Err(Error::Usage("--threads must be at least 1".into()));
+        let most = max_threads();
+        match self.threads {
+            Some(0) => return Err(Error::Usage("--threads must be at least 1".into())),
+            Some(n) if n > most => {
+                return Err(Error::Usage(format!(
+                    "--threads must be at most {most} (4 per core): more threads only add memory and switching, not speed"
+                )))
+            }
+            _ => {}
         }
         if !(0.0..=1.0).contains(&self.threshold) {
             return Err(Error::Usage("--threshold must be between 0 and 1".into()));
@@ -218,6 +225,11 @@ impl ScanArgs {
             shard: self.shard,
         })
     }
+}
+
+/// The most worker threads a scan may start: four per core.
+fn max_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 fn main() -> ExitCode {
@@ -280,9 +292,26 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         }
         eprintln!("\nblastscan: stopping after the files in flight (Ctrl-C again to stop now)");
     });
+    let started = std::time::Instant::now();
     let done = batch::run(&job, &CANCEL)?;
     for w in &done.discovery_warnings {
         eprintln!("blastscan: {w}");
+    }
+    // Partly decoded files of this run: what was lost is evidence too.
+    let partial: Vec<_> = done
+        .index
+        .recordings
+        .iter()
+        .filter(|r| r.error.is_none() && is_partial(r))
+        .collect();
+    for rec in partial.iter().take(20) {
+        eprintln!("blastscan: {}: partly decoded: {}", rec.path, partial_reason(rec));
+    }
+    if partial.len() > 20 {
+        eprintln!("blastscan: {} more partly decoded files in index.json (decode_warnings)", partial.len() - 20);
+    }
+    if let Some(note) = &done.index.time_note {
+        eprintln!("blastscan: note: {note}");
     }
     if let Some(e) = &done.prior_unreadable {
         eprintln!("blastscan: {e}; started a fresh index (stored results were still used)");
@@ -294,26 +323,36 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         let more = done.link_warnings.len() - 20;
         eprintln!("blastscan: {more} more warnings in index.json (link_warnings)");
     }
-    if done.index.recordings.is_empty() {
-        eprintln!("blastscan: no recordings found under the given paths");
-    }
-    if args.report {
-        make_report(&done.index, &args.out, None)?;
-    }
+    let report_status = if args.report {
+        make_report(&done.index, &args.out, None)?
+    } else {
+        ExitCode::SUCCESS
+    };
     let s = &done.index.summary;
     if !args.quiet {
         let failed_now = done.index.recordings.iter().filter(|r| r.error.is_some()).count();
-        let mut line =
-            format!("{} new, {} unchanged, {} failed", done.new, done.unchanged, failed_now);
+        let mut line = format!("{} new", done.new);
+        if done.duplicates > 0 {
+            line.push_str(&format!(", {} duplicates of other files", done.duplicates));
+        }
+        line.push_str(&format!(", {} unchanged, {failed_now} failed", done.unchanged));
+        if !partial.is_empty() {
+            line.push_str(&format!(", {} partly decoded", partial.len()));
+        }
+        if !done.discovery_warnings.is_empty() {
+            line.push_str(&format!(", {} paths not read", done.discovery_warnings.len()));
+        }
         if done.other_shards > 0 {
             line.push_str(&format!(", {} left to other shards", done.other_shards));
         }
-        let secs = done.elapsed.as_secs_f64();
+        // Speed counts the analysis; the time said is the whole run, report included.
         let speed = if done.new_audio_s > 0.0 {
-            format!(" ({:.0}x realtime on the new audio)", done.new_audio_s / secs.max(1e-9))
+            let analysis = done.elapsed.as_secs_f64().max(1e-9);
+            format!(" ({:.0}x realtime on the new audio)", done.new_audio_s / analysis)
         } else {
             String::new()
         };
+        let secs = started.elapsed().as_secs_f64();
         eprintln!(
             "{line}; the index holds {} files, {:.2} h of audio, {} detections ({} probable explosions); {secs:.1} s{speed}",
             s.files, s.audio_hours, s.detections, s.explosions,
@@ -328,7 +367,21 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         );
         return Ok(ExitCode::from(130));
     }
-    Ok(if s.failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    let incomplete = s.failed > 0 || !partial.is_empty() || !done.discovery_warnings.is_empty();
+    Ok(if incomplete { ExitCode::from(2) } else { report_status })
+}
+
+/// Did decoding lose part of the recording (skipped packets, an early end)?
+fn is_partial(rec: &blastscan::index::Recording) -> bool {
+    rec.skipped_packets > 0 || !rec.decode_warnings.is_empty()
+}
+
+fn partial_reason(rec: &blastscan::index::Recording) -> String {
+    let mut why = rec.decode_warnings.join("; ");
+    if rec.skipped_packets > 0 {
+        why = format!("{} packets skipped; {why}", rec.skipped_packets);
+    }
+    why
 }
 
 fn run_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
@@ -389,7 +442,15 @@ fn make_report(
         eprintln!("blastscan: {path}: no audio for the report: {why}");
     }
     eprintln!("wrote {} ({} detections)", made.page.display(), made.detections);
-    Ok(ExitCode::SUCCESS)
+    if made.failures.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "blastscan: {} recordings have no audio in the report (their cards say so)",
+            made.failures.len()
+        );
+        Ok(ExitCode::from(2))
+    }
 }
 
 fn run_clips(args: &ClipsArgs) -> Result<ExitCode, Error> {

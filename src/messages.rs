@@ -25,7 +25,7 @@
 //! written in UTC (`Z`) or in the `--timezone` offset.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeDelta, Utc};
@@ -33,7 +33,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::eval::base_name;
-use crate::transcript::Warning;
+use crate::transcript::{decode_text, Warning};
 
 /// Where a recording's date came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +94,21 @@ impl Stamp {
         }
     }
 
+    /// A key that orders stamps by time: instants in UTC; local times and days read in
+    /// `zone` when one is known, else taken as they are (approximate across time bases,
+    /// see [`crate::index::Index::time_note`]). Days count from their midnight.
+    pub fn order_key(&self, zone: Option<FixedOffset>) -> NaiveDateTime {
+        let local = |t: NaiveDateTime| match zone {
+            Some(z) => t - TimeDelta::seconds(i64::from(z.local_minus_utc())),
+            None => t,
+        };
+        match *self {
+            Stamp::Utc(t) => t.naive_utc(),
+            Stamp::Local(t) => local(t),
+            Stamp::Day(d) => local(d.and_time(chrono::NaiveTime::MIN)),
+        }
+    }
+
     fn shifted(&self, seconds: f64) -> Option<Stamp> {
         let delta = TimeDelta::milliseconds((seconds * 1000.0).round() as i64);
         match *self {
@@ -146,24 +161,84 @@ impl MessageDate {
     }
 }
 
-/// Dates from manifests and chat exports, by recording file name.
+/// Which recordings a dated entry may apply to.
+#[derive(Debug, Clone, PartialEq)]
+enum Scope {
+    /// A manifest row whose file has folders (`chatB/PTT-1.opus`): recordings whose path
+    /// ends with those components.
+    Path(PathBuf),
+    /// A manifest row with a bare file name: any recording of that name.
+    Name,
+    /// A chat export: the recordings of its folder and below; elsewhere only when none of
+    /// its folder has the name (an export kept apart from its media).
+    Folder(PathBuf),
+}
+
+/// One recording named by a manifest or chat export.
+#[derive(Debug, Clone)]
+struct Entry {
+    name: String,
+    scope: Scope,
+    date: MessageDate,
+    /// Where it was read: `file:line`.
+    origin: String,
+    /// The manifest's warning for a row that names no scanned file.
+    unlisted: Option<Warning>,
+}
+
+/// How specific an entry is for a recording, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    ManifestPath,
+    ManifestName,
+    /// A chat export in a folder above the recording: the nearest (deepest) first.
+    ExportAbove(std::cmp::Reverse<usize>),
+    ExportElsewhere,
+}
+
+/// An entry that may date a recording.
+#[derive(Debug, Clone, Copy)]
+struct Claim {
+    level: Level,
+    entry: usize,
+    /// The entry fits more than one recording.
+    shared: bool,
+}
+
+/// What the manifests and chat exports say about one recording.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// One date, from the most specific source that names the recording.
+    Date(MessageDate),
+    /// The most specific sources disagree (or one names several recordings): no date from
+    /// them, and why.
+    Ambiguous(String),
+    /// No manifest or export names it.
+    Nothing,
+}
+
+/// Dates from manifests and chat exports, matched to recordings by path and folder.
+///
+/// The most specific source wins: a manifest row whose path has folders matching the
+/// recording's, then a manifest row with a bare name, then the chat export nearest above
+/// the recording's folder, then an export elsewhere. Two sources at the same level that
+/// disagree, or a name that fits several recordings, date none of them: the recording is
+/// reported as ambiguous, never guessed.
 #[derive(Debug, Default)]
 pub struct MessageBook {
-    by_name: BTreeMap<String, MessageDate>,
+    entries: Vec<Entry>,
     /// Problems met while reading, with file and line.
     pub warnings: Vec<Warning>,
-    /// Manifest rows (file name, where listed) that may name no scanned file.
-    listed: Vec<(String, Warning)>,
 }
 
 impl MessageBook {
-    /// Reads one manifest or chat export, recognised by its name and content. An earlier
-    /// source keeps a recording it already dated. Fails only if the file cannot be read.
+    /// Reads one manifest or chat export, recognised by its name and content. Fails only
+    /// if the file cannot be read.
     pub fn load(&mut self, path: &Path, display: &str) -> std::io::Result<()> {
-        let bytes = std::fs::read(path)?;
-        let text = String::from_utf8_lossy(&bytes);
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let text = decode_text(&std::fs::read(path)?);
+        let text = text.as_str();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_lowercase();
+        let folder = path.parent().map(absolute).unwrap_or_default();
         let dates = if name.ends_with(".csv") {
             parse_manifest(text, display, &mut self.warnings)
         } else if name.ends_with(".json") {
@@ -172,38 +247,118 @@ impl MessageBook {
             parse_whatsapp(text, display, &chat_name(path), &mut self.warnings)
         };
         for (file, date, line) in dates {
-            if date.source == DateSource::Manifest {
-                let w = Warning {
+            let (scope, unlisted) = if date.source == DateSource::Manifest {
+                let listed = relative_path(&file);
+                let warning = Warning {
                     file: display.to_string(),
                     line: Some(line),
                     message: format!("`{file}` is listed but was not among the scanned files"),
                 };
-                self.listed.push((file.clone(), w));
-            }
-            self.by_name.entry(file).or_insert(date);
+                let scope =
+                    if listed.components().count() > 1 { Scope::Path(listed) } else { Scope::Name };
+                (scope, Some(warning))
+            } else {
+                (Scope::Folder(folder.clone()), None)
+            };
+            let origin = if line > 0 { format!("{display}:{line}") } else { display.to_string() };
+            self.entries.push(Entry { name: base_name(&file), scope, date, origin, unlisted });
         }
         Ok(())
     }
 
-    /// The date a manifest or export gives for a recording, by base name.
-    pub fn lookup(&self, path: &str) -> Option<&MessageDate> {
-        self.by_name.get(&base_name(path))
+    /// The date of each recording in `recordings` (absolute paths: every file found,
+    /// including those other shards analyse), in the same order, and warnings for
+    /// manifest rows that name none of them.
+    pub fn assign(&self, recordings: &[PathBuf]) -> (Vec<Found>, Vec<Warning>) {
+        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, r) in recordings.iter().enumerate() {
+            let name = r.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            by_name.entry(name).or_default().push(i);
+        }
+        let mut claims: Vec<Vec<Claim>> = vec![Vec::new(); recordings.len()];
+        let mut unlisted = Vec::new();
+        for (entry, e) in self.entries.iter().enumerate() {
+            let same_name = by_name.get(&e.name).map(Vec::as_slice).unwrap_or_default();
+            let claimed: Vec<(usize, Level)> = match &e.scope {
+                Scope::Path(p) => same_name
+                    .iter()
+                    .filter(|&&i| recordings[i].ends_with(p))
+                    .map(|&i| (i, Level::ManifestPath))
+                    .collect(),
+                Scope::Name => same_name.iter().map(|&i| (i, Level::ManifestName)).collect(),
+                Scope::Folder(dir) => {
+                    let depth = dir.components().count();
+                    let inside: Vec<_> = same_name
+                        .iter()
+                        .filter(|&&i| recordings[i].starts_with(dir))
+                        .map(|&i| (i, Level::ExportAbove(std::cmp::Reverse(depth))))
+                        .collect();
+                    if inside.is_empty() {
+                        same_name.iter().map(|&i| (i, Level::ExportElsewhere)).collect()
+                    } else {
+                        inside
+                    }
+                }
+            };
+            if claimed.is_empty() {
+                unlisted.extend(e.unlisted.clone());
+            }
+            let shared = claimed.len() > 1;
+            for (i, level) in claimed {
+                claims[i].push(Claim { level, entry, shared });
+            }
+        }
+        let found = claims.iter().map(|c| self.decide(c)).collect();
+        (found, unlisted)
     }
 
-    /// Warnings for manifest rows that name none of `scanned` (base names).
-    pub fn unmatched(&self, scanned: &std::collections::BTreeSet<String>) -> Vec<Warning> {
-        self.listed.iter().filter(|(f, _)| !scanned.contains(f)).map(|(_, w)| w.clone()).collect()
+    /// One date from the entries that claim a recording at its most specific level.
+    fn decide(&self, claims: &[Claim]) -> Found {
+        let Some(best) = claims.iter().map(|c| c.level).min() else { return Found::Nothing };
+        let at_best = claims.iter().filter(|c| c.level == best);
+        let (shared, own): (Vec<&Claim>, Vec<&Claim>) = at_best.partition(|c| c.shared);
+        let origins = |list: &[&Claim]| {
+            list.iter().map(|c| self.entries[c.entry].origin.as_str()).collect::<Vec<_>>().join(", ")
+        };
+        if !shared.is_empty() {
+            return Found::Ambiguous(format!(
+                "{} names a file of this name in several folders; not dated from it: put each chat export in the folder of its recordings, or give the manifest's path with its folders",
+                origins(&shared)
+            ));
+        }
+        let dates: Vec<&MessageDate> = own.iter().map(|c| &self.entries[c.entry].date).collect();
+        let first = dates[0];
+        if dates.iter().all(|d| d.stamp == first.stamp && d.sender == first.sender) {
+            Found::Date(first.clone())
+        } else {
+            Found::Ambiguous(format!(
+                "{} give different dates or senders for it; not dated from them: keep only the export it belongs to beside it",
+                origins(&own)
+            ))
+        }
     }
 
-    /// Number of recordings dated.
+    /// Number of entries read.
     pub fn len(&self) -> usize {
-        self.by_name.len()
+        self.entries.len()
     }
 
     /// True when nothing was read.
     pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
+        self.entries.is_empty()
     }
+}
+
+/// A manifest's file column as a relative path (`./`, `\\` and leading `/` dropped).
+fn relative_path(file: &str) -> PathBuf {
+    Path::new(&file.trim().replace('\\', "/"))
+        .components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .collect()
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Names recognised as chat exports or manifests when found in a scanned folder.
@@ -231,6 +386,12 @@ fn chat_name(path: &Path) -> String {
 
 fn warn(warnings: &mut Vec<Warning>, file: &str, line: Option<usize>, message: String) {
     warnings.push(Warning { file: file.to_string(), line, message });
+}
+
+/// The order key ([`Stamp::order_key`]) of an ISO 8601 time as written in the index;
+/// `zone` is the index's `timezone`.
+pub fn order_key(text: &str, zone: Option<&str>) -> Option<NaiveDateTime> {
+    Some(parse_iso(text)?.order_key(zone.and_then(parse_offset)))
 }
 
 /// Parses an ISO 8601 date-time: local without offset, an instant with `Z`/`+hh:mm`.
@@ -540,11 +701,16 @@ fn parse_telegram(text: &str, display: &str, warnings: &mut Vec<Warning>) -> Vec
     out
 }
 
-static NAME_PATTERNS: LazyLock<[(Regex, Anchor); 6]> = LazyLock::new(|| {
+static NAME_PATTERNS: LazyLock<[(Regex, Anchor); 7]> = LazyLock::new(|| {
     let re = |p: &str| Regex::new(p).expect("valid regex");
     [
-        // WhatsApp Android voice note: the day only.
-        (re(r"PTT-(\d{4})(\d{2})(\d{2})-WA\d+"), Anchor::End),
+        // WhatsApp Android voice note, audio file or video: the day only.
+        (re(r"(?:PTT|AUD|VID)-(\d{4})(\d{2})(\d{2})-WA\d+"), Anchor::End),
+        // WhatsApp's own name for a shared or saved file, 24- or 12-hour clock.
+        (
+            re(r"(?i)WhatsApp (?:Audio|Video|Ptt|Voice)\D*(\d{4})-(\d{2})-(\d{2}) at (\d{1,2})\.(\d{2})\.(\d{2})(?:\s*(?<pm>[AaPp])\.?\s?[Mm]\.?)?"),
+            Anchor::End,
+        ),
         // WhatsApp iOS export attachment.
         (re(r"AUDIO-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})"), Anchor::End),
         // Telegram Desktop voice message: day-month-year.
@@ -565,15 +731,16 @@ static NAME_PATTERNS: LazyLock<[(Regex, Anchor); 6]> = LazyLock::new(|| {
 pub fn from_filename(name: &str) -> Option<MessageDate> {
     let name = base_name(name);
     for (i, (re, anchor)) in NAME_PATTERNS.iter().enumerate() {
-        let Some(c) = re.captures(&name) else { continue };
+        let Some(captures) = re.captures(&name) else { continue };
         let n: Vec<u32> =
-            c.iter().skip(1).flatten().filter_map(|m| m.as_str().parse().ok()).collect();
+            captures.iter().skip(1).flatten().filter_map(|m| m.as_str().parse().ok()).collect();
         let Some(&[a, b, c]) = n.get(..3) else { continue };
         // Telegram names put the day first.
-        let (y, mo, d) = if i == 2 { (c, b, a) } else { (a, b, c) };
+        let (y, mo, d) = if i == 3 { (c, b, a) } else { (a, b, c) };
         let Some(day) = NaiveDate::from_ymd_opt(y as i32, mo, d) else { continue };
+        let pm = captures.name("pm").map(|m| m.as_str().eq_ignore_ascii_case("p"));
         let stamp = match n.get(3..6) {
-            Some(&[h, mi, s]) => match day.and_hms_opt(h, mi, s) {
+            Some(&[h, mi, s]) => match day.and_hms_opt(twenty_four(h, pm).unwrap_or(99), mi, s) {
                 Some(t) => Stamp::Local(t),
                 None => continue,
             },
@@ -588,6 +755,16 @@ pub fn from_filename(name: &str) -> Option<MessageDate> {
         return Some(date);
     }
     None
+}
+
+/// An hour on the 24-hour clock from a 12-hour one (`Some(true)`: PM); `None` when the
+/// hour does not fit the clock.
+fn twenty_four(hour: u32, pm: Option<bool>) -> Option<u32> {
+    match pm {
+        None => Some(hour),
+        Some(pm) if (1..=12).contains(&hour) => Some(hour % 12 + if pm { 12 } else { 0 }),
+        Some(_) => None,
+    }
 }
 
 /// The file's modification time (when it was written, about when recording ended).

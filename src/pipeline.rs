@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -58,8 +58,11 @@ pub struct ScanOutcome {
     pub elapsed: Duration,
     /// Files analysed in this run.
     pub new: usize,
-    /// Files whose stored result was reused.
+    /// Files whose stored result (from an earlier run) was reused.
     pub unchanged: usize,
+    /// Files new to the store whose content equals another file of this run: analysed
+    /// once, for the first of them.
+    pub duplicates: usize,
     /// Files left for a later run (cancelled before they started).
     pub pending: usize,
     /// Files that belong to other shards.
@@ -161,35 +164,51 @@ pub fn scan_with(
         })
         .collect();
     let other_shards = inputs.len() - mine.len();
+    // Files with the same content as an earlier one in this run are analysed once: the
+    // copy takes its twin's result.
+    let mut first_with: HashMap<String, usize> = HashMap::new();
+    let twins: Vec<Option<usize>> = mine
+        .iter()
+        .enumerate()
+        .map(|(i, (_, id))| match (&incremental, id) {
+            (Some(_), Some(Ok(id))) => {
+                first_with.get(&id.blake3).copied().or_else(|| {
+                    first_with.insert(id.blake3.clone(), i);
+                    None
+                })
+            }
+            _ => None,
+        })
+        .collect();
     let bar = progress_bar(mine.len() as u64, config.progress);
     let audio_ms = AtomicU64::new(0);
-    let (new, unchanged, pending) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
     let new_audio_ms = AtomicU64::new(0);
-    let results: Vec<Result<Option<Recording>, Error>> = pool.install(|| {
-        mine.into_par_iter()
-            .map(|(input, id)| {
-                let rec = match (&incremental, id) {
+    let slots: Vec<Result<Slot, Error>> = pool.install(|| {
+        mine.par_iter()
+            .zip(&twins)
+            .map(|((input, id), twin)| {
+                if let Some(twin) = twin {
+                    return Ok(Slot::Twin(*twin));
+                }
+                let (rec, origin) = match (&incremental, id) {
                     (Some(inc), Some(Ok(id))) => {
-                        let key = store::key(&id, &fingerprint);
+                        let key = store::key(id, &fingerprint);
                         if let Some(mut stored) = inc.store.load(&key) {
-                            unchanged.fetch_add(1, Ordering::Relaxed);
                             stored.relabel(config.params.threshold);
                             stored.path = input.display.clone();
                             stored.source = Some(input.source());
-                            stored.file = Some(id);
-                            stored
+                            stored.file = Some(id.clone());
+                            (stored, Origin::Stored)
                         } else if inc.cancel.load(Ordering::Relaxed) {
-                            pending.fetch_add(1, Ordering::Relaxed);
                             bar.inc(1);
-                            return Ok(None);
+                            return Ok(Slot::Pending);
                         } else {
                             let mut rec = analyse_file(input, config.params, config.model);
-                            rec.file = Some(id);
+                            rec.file = Some(id.clone());
                             inc.store.save(&key, &rec)?;
-                            new.fetch_add(1, Ordering::Relaxed);
                             new_audio_ms
                                 .fetch_add((rec.duration_s * 1000.0) as u64, Ordering::Relaxed);
-                            rec
+                            (rec, Origin::New)
                         }
                     }
                     (_, Some(Err(e))) => {
@@ -198,15 +217,14 @@ pub fn scan_with(
                             source: Some(input.source()),
                             ..Recording::default()
                         };
-                        rec.error = Some(FileError::Io(e).to_string());
-                        rec
+                        rec.error = Some(FileError::Io(clone_io(e)).to_string());
+                        (rec, Origin::New)
                     }
                     (_, id) => {
-                        new.fetch_add(1, Ordering::Relaxed);
                         let mut rec = analyse_file(input, config.params, config.model);
                         new_audio_ms.fetch_add((rec.duration_s * 1000.0) as u64, Ordering::Relaxed);
-                        rec.file = id.and_then(Result::ok);
-                        rec
+                        rec.file = id.as_ref().and_then(|r| r.as_ref().ok()).cloned();
+                        (rec, Origin::New)
                     }
                 };
                 let ms = (rec.duration_s * 1000.0) as u64;
@@ -222,26 +240,73 @@ pub fn scan_with(
                 }
                 bar.set_message(format!("{:.2} h of audio", total as f64 / 3.6e6));
                 bar.inc(1);
-                Ok(Some(rec))
+                Ok(Slot::Done(rec, origin))
             })
             .collect()
     });
     bar.finish_and_clear();
-    let mut recordings = Vec::with_capacity(results.len());
-    for r in results {
-        recordings.extend(r?);
+    let slots = slots.into_iter().collect::<Result<Vec<Slot>, Error>>()?;
+    let (mut new, mut unchanged, mut duplicates, mut pending) = (0, 0, 0, 0);
+    let mut recordings = Vec::with_capacity(slots.len());
+    for (slot, (input, id)) in slots.iter().zip(&mine) {
+        match slot {
+            Slot::Done(rec, origin) => {
+                match origin {
+                    Origin::New => new += 1,
+                    Origin::Stored => unchanged += 1,
+                }
+                recordings.push(rec.clone());
+            }
+            Slot::Twin(twin) => match &slots[*twin] {
+                Slot::Done(rec, origin) => {
+                    match origin {
+                        Origin::New => duplicates += 1,
+                        Origin::Stored => unchanged += 1,
+                    }
+                    let mut copy = rec.clone();
+                    copy.path = input.display.clone();
+                    copy.source = Some(input.source());
+                    copy.file = id.as_ref().and_then(|r| r.as_ref().ok()).cloned();
+                    recordings.push(copy);
+                }
+                _ => pending += 1,
+            },
+            Slot::Pending => pending += 1,
+        }
     }
     let mut index = Index::new(config.params, recordings);
     index.fingerprint = fingerprint;
     Ok(ScanOutcome {
         index,
         elapsed: started.elapsed(),
-        new: new.into_inner(),
-        unchanged: unchanged.into_inner(),
-        pending: pending.into_inner(),
+        new,
+        unchanged,
+        duplicates,
+        pending,
         other_shards,
         new_audio_s: new_audio_ms.into_inner() as f64 / 1000.0,
     })
+}
+
+/// What the parallel stage made of one file.
+enum Slot {
+    /// Analysed now (`New`) or loaded from the store (`Stored`).
+    Done(Recording, Origin),
+    /// Same content as the file at this position: takes its result.
+    Twin(usize),
+    /// Not started (Ctrl-C).
+    Pending,
+}
+
+#[derive(Clone, Copy)]
+enum Origin {
+    New,
+    Stored,
+}
+
+/// An I/O error kept for a report: same kind and words.
+fn clone_io(e: &std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), e.to_string())
 }
 
 /// Runs `work` on every item, on all cores, and returns the results in the items' order.

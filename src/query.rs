@@ -8,12 +8,15 @@ use crate::detect::Detection;
 use crate::error::Error;
 use crate::export::spreadsheet_safe;
 use crate::index::{Index, Recording};
-use crate::messages::parse_iso;
+use chrono::TimeDelta;
+
+use crate::messages::{order_key, parse_iso, Stamp};
 
 /// What to look for. Every condition given must hold.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
-    /// Sent on or after this date or time (ISO 8601, compared as written in `sent_at`).
+    /// Sent on or after this date or time (ISO 8601; with `Z` or an offset an instant,
+    /// else in the index's time zone).
     pub from: Option<String>,
     /// Sent on or before this date or time (a date includes the whole day).
     pub to: Option<String>,
@@ -53,7 +56,7 @@ impl Query {
         Ok(Query { from, to, min_confidence, text, recording })
     }
 
-    fn matches(&self, rec: &Recording, d: &Detection) -> bool {
+    fn matches(&self, rec: &Recording, d: &Detection, zone: Option<&str>) -> bool {
         if !selected(d, self.min_confidence) {
             return false;
         }
@@ -62,18 +65,17 @@ impl Query {
                 return false;
             }
         }
-        let sent = rec.sent_at.as_deref().map(|s| s.replace(' ', "T"));
-        if let Some(from) = &self.from {
-            match &sent {
-                Some(s) if s.as_str() >= from.replace(' ', "T").as_str() => {}
-                _ => return false,
+        // Times compare as instants where they are known (`Z`, offsets), see
+        // [`crate::messages::order_key`].
+        let sent = rec.sent_at.as_deref().and_then(|s| order_key(s, zone));
+        if let Some(from) = self.from.as_deref().and_then(|f| order_key(f, zone)) {
+            if !sent.is_some_and(|s| s >= from) {
+                return false;
             }
         }
-        if let Some(to) = &self.to {
-            let to = to.replace(' ', "T");
-            match &sent {
-                Some(s) if s.chars().take(to.chars().count()).collect::<String>() <= to => {}
-                _ => return false,
+        if let Some(to) = self.to.as_deref().and_then(|t| upper_bound(t, zone)) {
+            if !sent.is_some_and(|s| s < to) {
+                return false;
             }
         }
         if let Some(text) = &self.text {
@@ -86,6 +88,19 @@ impl Query {
         }
         true
     }
+}
+
+/// The first instant after `--to`: a date includes its whole day, a time without
+/// seconds its whole minute.
+fn upper_bound(text: &str, zone: Option<&str>) -> Option<chrono::NaiveDateTime> {
+    let key = order_key(text, zone)?;
+    let step = match parse_iso(text)? {
+        Stamp::Day(_) => TimeDelta::days(1),
+        // `2024-03-13T23:00`, maybe with an offset: no seconds.
+        _ if text.trim().as_bytes().get(16) != Some(&b':') => TimeDelta::minutes(1),
+        _ => TimeDelta::seconds(1),
+    };
+    Some(key + step)
 }
 
 /// One matching detection, flattened for output.
@@ -121,7 +136,8 @@ pub struct Row {
 pub fn run(index: &Index, query: &Query) -> Vec<Row> {
     let mut rows = Vec::new();
     for rec in &index.recordings {
-        for d in rec.detections.iter().filter(|d| query.matches(rec, d)) {
+        let zone = index.timezone.as_deref();
+        for d in rec.detections.iter().filter(|d| query.matches(rec, d, zone)) {
             let t = d.transcript.as_ref();
             rows.push(Row {
                 file: rec.path.clone(),

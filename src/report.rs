@@ -21,7 +21,9 @@ use crate::detect::Detection;
 use crate::error::Error;
 use crate::export::write_atomic;
 use crate::index::{Index, Recording};
+use crate::messages::order_key;
 use crate::pipeline;
+use crate::resample::Resampler;
 use crate::spectrogram;
 
 /// Seconds of audio shown before the onset.
@@ -82,8 +84,11 @@ pub fn write_report(
     std::fs::create_dir_all(&assets)
         .map_err(|source| Error::Write { path: assets.clone(), source })?;
     let mut recordings: Vec<&Recording> = index.recordings.iter().collect();
-    recordings.sort_by(|a, b| {
-        (a.sent_at.is_none(), &a.sent_at, &a.path).cmp(&(b.sent_at.is_none(), &b.sent_at, &b.path))
+    // By time sent, as instants where known; undated last.
+    let zone = index.timezone.as_deref();
+    recordings.sort_by_cached_key(|r| {
+        let when = r.sent_at.as_deref().and_then(|s| order_key(s, zone));
+        (when.is_none(), when, r.path.clone())
     });
     // Card numbers are given in page order first; the audio work then runs in parallel.
     let mut planned: Vec<(&Recording, Vec<Card>)> = Vec::new();
@@ -141,16 +146,30 @@ fn make_assets(
         Err(why) => return Ok(Err(why)),
     };
     let mut names = Vec::with_capacity(cards.len());
-    for ((card, mut span), (from, _)) in cards.iter().zip(spans).zip(ranges) {
+    for ((card, span), (from, _)) in cards.iter().zip(spans).zip(ranges) {
         let name = format!("d{:05}", card.id);
         let (png, _) = spectrogram::render_png(&span.samples, span.rate, card.det.start_s - from);
         write_atomic(&assets.join(format!("{name}.png")), &png)?;
-        fade(&mut span.samples, span.rate);
-        write_atomic(&assets.join(format!("{name}.wav")), &wav_bytes(&span.samples, span.rate))?;
+        write_atomic(&assets.join(format!("{name}.wav")), &snippet(&span.samples, span.rate))?;
         names.push(name);
     }
     Ok(Ok(names))
 }
+
+/// The audio a card plays: 8 kHz, 16-bit mono WAV (128 kB for 8 s, against 768 kB at
+/// 48 kHz): telephone bandwidth keeps speech intelligible and a blast's low-frequency
+/// energy intact. Full-rate audio is what `blastscan clips` is for.
+fn snippet(samples: &[f32], rate: u32) -> Vec<u8> {
+    let mut resampler = Resampler::between(rate, SNIPPET_RATE);
+    let mut audio = Vec::with_capacity(samples.len() / (rate / SNIPPET_RATE).max(1) as usize + 64);
+    resampler.process(samples, &mut audio);
+    resampler.finish(&mut audio);
+    fade(&mut audio, SNIPPET_RATE);
+    wav_bytes(&audio, SNIPPET_RATE)
+}
+
+/// Sample rate of the report's audio snippets, Hz.
+pub const SNIPPET_RATE: u32 = 8_000;
 
 fn page(
     index: &Index,
@@ -329,7 +348,7 @@ fn card(h: &mut String, rec: &Recording, c: &Card, day: &str) {
             let _ = write!(
                 h,
                 "<img src=\"assets/{name}.png\" alt=\"spectrogram, {BEFORE_S} s before to {AFTER_S} s after the onset\" \
-width=\"1000\" height=\"256\" data-decoded=\"pending\" \
+width=\"1000\" height=\"256\" loading=\"lazy\" decoding=\"async\" data-decoded=\"pending\" \
 onload=\"this.dataset.decoded='yes'\" onerror=\"this.dataset.decoded='no'\">\
 <audio controls preload=\"none\" src=\"assets/{name}.wav\"></audio>"
             );

@@ -12,7 +12,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::clips::{recording_name, selected};
+use crate::clips::{recording_names, selected};
 use crate::detect::Detection;
 use crate::error::Error;
 use crate::export::write_atomic;
@@ -111,13 +111,14 @@ pub fn write_tracks(
 ) -> Result<Vec<PathBuf>, Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.into(), source })?;
     let mut written = Vec::new();
+    let names = recording_names(&index.recordings);
     for rec in &index.recordings {
         let dets: Vec<&Detection> =
             rec.detections.iter().filter(|d| selected(d, min_confidence)).collect();
         if dets.is_empty() {
             continue;
         }
-        let base = recording_name(rec);
+        let base = names.get(&rec.path).map_or("recording", String::as_str);
         for (suffix, text) in [
             ("audacity.txt", audacity(&dets)),
             ("raven.txt", raven(&dets)),
@@ -135,7 +136,20 @@ pub fn write_tracks(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clips::recording_name;
     use crate::index::Recording;
+
+    #[test]
+    fn same_stem_recordings_get_distinct_names() {
+        let recs = [rec("note.opus"), rec("note.flac"), rec("a/b.wav"), rec("a__b.wav")];
+        let names = recording_names(&recs);
+        let mut all: Vec<&String> = names.values().collect();
+        assert_eq!(names["note.opus"], "note_opus");
+        assert_eq!(names["note.flac"], "note_flac");
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), recs.len(), "{names:?}");
+    }
 
     #[test]
     fn base_names_flatten_folders_and_stay_inside() {

@@ -143,10 +143,26 @@ pub fn find(recording: &Path, dir: Option<&Path>) -> Option<PathBuf> {
     None
 }
 
+/// Text from a file's bytes: UTF-16 (little or big endian) when it starts with a byte
+/// order mark, as Windows tools write it; else UTF-8 (a BOM dropped, invalid bytes
+/// replaced).
+pub fn decode_text(bytes: &[u8]) -> String {
+    let utf16 = |bytes: &[u8], unit: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = bytes.chunks_exact(2).map(|p| unit([p[0], p[1]])).collect();
+        String::from_utf16_lossy(&units)
+    };
+    match bytes {
+        [0xff, 0xfe, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xfe, 0xff, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        [0xef, 0xbb, 0xbf, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 /// Reads and parses a transcript; `display` names it in warnings.
 pub fn read(path: &Path, display: &str) -> Result<(Transcript, Vec<Warning>), std::io::Error> {
     let bytes = std::fs::read(path)?;
-    let text = String::from_utf8_lossy(&bytes);
+    let text = decode_text(&bytes);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     Ok(parse(&text, &ext, display))
 }
