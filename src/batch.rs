@@ -182,6 +182,7 @@ pub fn merge(folders: &[PathBuf], out: &Path) -> Result<(Index, MergeReport), Er
     merged.fingerprint = fingerprint;
     merged.timezone = timezone;
     merged.link_warnings = warnings;
+    merged.time_note = crate::link::time_note(&merged);
     export::write_index(out, &merged)?;
     Ok((merged, report))
 }

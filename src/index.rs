@@ -150,3 +150,15 @@ impl Index {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_index_has_zero_hours_not_minus_zero() {
+        let index = Index::new(DetectorParams::default(), Vec::new());
+        assert!(index.summary.audio_hours.is_sign_positive());
+        assert_eq!(format!("{:.2}", index.summary.audio_hours), "0.00");
+    }
+}

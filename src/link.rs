@@ -54,11 +54,8 @@ pub fn link(index: &mut Index, inputs: &[Input], config: &LinkConfig) -> Vec<War
     warnings.extend(unlisted);
     // By absolute source path: entries kept from earlier runs of other folders may share
     // a relative path with this run's files.
-    let by_source: BTreeMap<String, (&Path, &Found)> = inputs
-        .iter()
-        .zip(&found)
-        .map(|(i, f)| (i.source(), (i.path.as_path(), f)))
-        .collect();
+    let by_source: BTreeMap<String, (&Path, &Found)> =
+        inputs.iter().zip(&found).map(|(i, f)| (i.source(), (i.path.as_path(), f))).collect();
     let zone = config.timezone;
     for rec in &mut index.recordings {
         let Some(&(path, found)) = rec.source.as_ref().and_then(|s| by_source.get(s)) else {
@@ -117,13 +114,18 @@ pub fn link(index: &mut Index, inputs: &[Input], config: &LinkConfig) -> Vec<War
     warnings.dedup();
     index.link_warnings.clone_from(&warnings);
     index.timezone = zone.map(|z| z.to_string());
-    index.time_note = mixed_time_bases(index).then(|| {
-        "some dates are the phones' local time (chat exports, file names) and some are UTC (Telegram, tags, file times, manifest times with an offset); without --timezone their order across recordings is approximate. Give --timezone with the phones' UTC offset".to_string()
-    });
+    index.time_note = time_note(index);
     warnings
 }
 
-/// Do local wall-clock dates and UTC instants meet in one index without a `--timezone`?
+/// [`Index::time_note`]: set when local wall-clock dates and UTC instants meet in one
+/// index without a `--timezone`.
+pub fn time_note(index: &Index) -> Option<String> {
+    mixed_time_bases(index).then(|| {
+        "some dates are the phones' local time (chat exports, file names) and some are UTC (Telegram, tags, file times, manifest times with an offset); without --timezone their order across recordings is approximate. Give --timezone with the phones' UTC offset".to_string()
+    })
+}
+
 fn mixed_time_bases(index: &Index) -> bool {
     if index.timezone.is_some() {
         return false;

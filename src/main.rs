@@ -298,17 +298,16 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         eprintln!("blastscan: {w}");
     }
     // Partly decoded files of this run: what was lost is evidence too.
-    let partial: Vec<_> = done
-        .index
-        .recordings
-        .iter()
-        .filter(|r| r.error.is_none() && is_partial(r))
-        .collect();
+    let partial: Vec<_> =
+        done.index.recordings.iter().filter(|r| r.error.is_none() && is_partial(r)).collect();
     for rec in partial.iter().take(20) {
         eprintln!("blastscan: {}: partly decoded: {}", rec.path, partial_reason(rec));
     }
     if partial.len() > 20 {
-        eprintln!("blastscan: {} more partly decoded files in index.json (decode_warnings)", partial.len() - 20);
+        eprintln!(
+            "blastscan: {} more partly decoded files in index.json (decode_warnings)",
+            partial.len() - 20
+        );
     }
     if let Some(note) = &done.index.time_note {
         eprintln!("blastscan: note: {note}");
@@ -323,11 +322,8 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         let more = done.link_warnings.len() - 20;
         eprintln!("blastscan: {more} more warnings in index.json (link_warnings)");
     }
-    let report_status = if args.report {
-        make_report(&done.index, &args.out, None)?
-    } else {
-        ExitCode::SUCCESS
-    };
+    let report_status =
+        if args.report { make_report(&done.index, &args.out, None)? } else { ExitCode::SUCCESS };
     let s = &done.index.summary;
     if !args.quiet {
         let failed_now = done.index.recordings.iter().filter(|r| r.error.is_some()).count();

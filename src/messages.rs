@@ -318,7 +318,10 @@ impl MessageBook {
         let at_best = claims.iter().filter(|c| c.level == best);
         let (shared, own): (Vec<&Claim>, Vec<&Claim>) = at_best.partition(|c| c.shared);
         let origins = |list: &[&Claim]| {
-            list.iter().map(|c| self.entries[c.entry].origin.as_str()).collect::<Vec<_>>().join(", ")
+            list.iter()
+                .map(|c| self.entries[c.entry].origin.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         if !shared.is_empty() {
             return Found::Ambiguous(format!(
@@ -400,7 +403,9 @@ pub fn parse_iso(text: &str) -> Option<Stamp> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(Stamp::Utc(dt.with_timezone(&Utc)));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%:z", "%Y-%m-%d %H:%M:%S%:z", "%Y-%m-%d %H:%M%:z"] {
+    for fmt in
+        ["%Y-%m-%dT%H:%M:%S%:z", "%Y-%m-%d %H:%M:%S%:z", "%Y-%m-%dT%H:%M%:z", "%Y-%m-%d %H:%M%:z"]
+    {
         if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
             return Some(Stamp::Utc(dt.with_timezone(&Utc)));
         }
@@ -468,7 +473,7 @@ fn parse_manifest(text: &str, display: &str, warnings: &mut Vec<Warning>) -> Vec
         date.sender = field(sender_col);
         date.chat = field(chat_col);
         date.note = field(note_col);
-        out.push((base_name(&file), date, line));
+        out.push((file, date, line));
     }
     out
 }
@@ -708,7 +713,9 @@ static NAME_PATTERNS: LazyLock<[(Regex, Anchor); 7]> = LazyLock::new(|| {
         (re(r"(?:PTT|AUD|VID)-(\d{4})(\d{2})(\d{2})-WA\d+"), Anchor::End),
         // WhatsApp's own name for a shared or saved file, 24- or 12-hour clock.
         (
-            re(r"(?i)WhatsApp (?:Audio|Video|Ptt|Voice)\D*(\d{4})-(\d{2})-(\d{2}) at (\d{1,2})\.(\d{2})\.(\d{2})(?:\s*(?<pm>[AaPp])\.?\s?[Mm]\.?)?"),
+            re(
+                r"(?i)WhatsApp (?:Audio|Video|Ptt|Voice)\D*(\d{4})-(\d{2})-(\d{2}) at (\d{1,2})\.(\d{2})\.(\d{2})(?:\s*(?<pm>[AaPp])\.?\s?[Mm]\.?)?",
+            ),
             Anchor::End,
         ),
         // WhatsApp iOS export attachment.
@@ -943,7 +950,7 @@ mod tests {
         let mut w = Vec::new();
         let out = parse_manifest(csv, "m.csv", &mut w);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].0, "a.opus");
+        assert_eq!(out[0].0, "rec/a.opus", "the path as listed: its folders must match");
         assert_eq!(out[0].1.stamp, local("2018-12-31 23:14:05"));
         assert_eq!(out[1].1.stamp.render(None), "2018-12-31T20:14:00Z");
         assert_eq!(w.len(), 1);
@@ -959,6 +966,10 @@ mod tests {
             ("Recording_20181231_231405.m4a", "2018-12-31T23:14:05"),
             ("2018-12-31 23.14.05 street.wav", "2018-12-31T23:14:05"),
             ("notes 2018-12-31.mp3", "2018-12-31"),
+            ("AUD-20181231-WA0003.m4a", "2018-12-31"),
+            ("VID-20181231-WA0004.mp4", "2018-12-31"),
+            ("WhatsApp Audio 2018-12-31 at 23.14.05.opus", "2018-12-31T23:14:05"),
+            ("WhatsApp Ptt 2018-12-31 at 9.14.05 PM.ogg", "2018-12-31T21:14:05"),
         ];
         for (name, want) in cases {
             let d = from_filename(name).unwrap_or_else(|| panic!("{name}"));

@@ -171,12 +171,10 @@ pub fn scan_with(
         .iter()
         .enumerate()
         .map(|(i, (_, id))| match (&incremental, id) {
-            (Some(_), Some(Ok(id))) => {
-                first_with.get(&id.blake3).copied().or_else(|| {
-                    first_with.insert(id.blake3.clone(), i);
-                    None
-                })
-            }
+            (Some(_), Some(Ok(id))) => first_with.get(&id.blake3).copied().or_else(|| {
+                first_with.insert(id.blake3.clone(), i);
+                None
+            }),
             _ => None,
         })
         .collect();
@@ -187,8 +185,8 @@ pub fn scan_with(
         mine.par_iter()
             .zip(&twins)
             .map(|((input, id), twin)| {
-                if let Some(twin) = twin {
-                    return Ok(Slot::Twin(*twin));
+                if twin.is_some() {
+                    return Ok(Slot::Twin);
                 }
                 let (rec, origin) = match (&incremental, id) {
                     (Some(inc), Some(Ok(id))) => {
@@ -240,40 +238,39 @@ pub fn scan_with(
                 }
                 bar.set_message(format!("{:.2} h of audio", total as f64 / 3.6e6));
                 bar.inc(1);
-                Ok(Slot::Done(rec, origin))
+                Ok(Slot::Done(Box::new(rec), origin))
             })
             .collect()
     });
     bar.finish_and_clear();
     let slots = slots.into_iter().collect::<Result<Vec<Slot>, Error>>()?;
-    let (mut new, mut unchanged, mut duplicates, mut pending) = (0, 0, 0, 0);
-    let mut recordings = Vec::with_capacity(slots.len());
-    for (slot, (input, id)) in slots.iter().zip(&mine) {
-        match slot {
-            Slot::Done(rec, origin) => {
-                match origin {
-                    Origin::New => new += 1,
-                    Origin::Stored => unchanged += 1,
-                }
-                recordings.push(rec.clone());
-            }
-            Slot::Twin(twin) => match &slots[*twin] {
-                Slot::Done(rec, origin) => {
-                    match origin {
-                        Origin::New => duplicates += 1,
-                        Origin::Stored => unchanged += 1,
-                    }
-                    let mut copy = rec.clone();
-                    copy.path = input.display.clone();
-                    copy.source = Some(input.source());
-                    copy.file = id.as_ref().and_then(|r| r.as_ref().ok()).cloned();
-                    recordings.push(copy);
-                }
-                _ => pending += 1,
-            },
-            Slot::Pending => pending += 1,
-        }
+    // Results move into place; a copy takes a clone of its twin's (always earlier).
+    let mut done: Vec<Option<(Recording, Origin)>> = slots
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::Done(rec, origin) => Some((*rec, origin)),
+            Slot::Twin | Slot::Pending => None,
+        })
+        .collect();
+    for (i, twin) in twins.iter().enumerate() {
+        let Some(twin) = *twin else { continue };
+        let Some((rec, origin)) = &done[twin] else { continue };
+        let (input, id) = &mine[i];
+        let mut copy = rec.clone();
+        copy.path = input.display.clone();
+        copy.source = Some(input.source());
+        copy.file = id.as_ref().and_then(|r| r.as_ref().ok()).cloned();
+        let origin = match origin {
+            Origin::New | Origin::Copy => Origin::Copy,
+            Origin::Stored => Origin::Stored,
+        };
+        done[i] = Some((copy, origin));
     }
+    let count = |o: Origin| done.iter().flatten().filter(|(_, origin)| *origin == o).count();
+    let (new, unchanged, duplicates) =
+        (count(Origin::New), count(Origin::Stored), count(Origin::Copy));
+    let pending = done.iter().filter(|d| d.is_none()).count();
+    let recordings: Vec<Recording> = done.into_iter().flatten().map(|(rec, _)| rec).collect();
     let mut index = Index::new(config.params, recordings);
     index.fingerprint = fingerprint;
     Ok(ScanOutcome {
@@ -291,17 +288,22 @@ pub fn scan_with(
 /// What the parallel stage made of one file.
 enum Slot {
     /// Analysed now (`New`) or loaded from the store (`Stored`).
-    Done(Recording, Origin),
-    /// Same content as the file at this position: takes its result.
-    Twin(usize),
+    Done(Box<Recording>, Origin),
+    /// Same content as an earlier file: takes its result.
+    Twin,
     /// Not started (Ctrl-C).
     Pending,
 }
 
-#[derive(Clone, Copy)]
+/// Where a file's result came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Origin {
+    /// Analysed in this run.
     New,
+    /// Loaded from the store (an earlier run).
     Stored,
+    /// Taken from a file of the same content analysed in this run.
+    Copy,
 }
 
 /// An I/O error kept for a report: same kind and words.

@@ -69,12 +69,12 @@ impl Query {
         // [`crate::messages::order_key`].
         let sent = rec.sent_at.as_deref().and_then(|s| order_key(s, zone));
         if let Some(from) = self.from.as_deref().and_then(|f| order_key(f, zone)) {
-            if !sent.is_some_and(|s| s >= from) {
+            if sent.is_none_or(|s| s < from) {
                 return false;
             }
         }
         if let Some(to) = self.to.as_deref().and_then(|t| upper_bound(t, zone)) {
-            if !sent.is_some_and(|s| s < to) {
+            if sent.is_none_or(|s| s >= to) {
                 return false;
             }
         }

@@ -196,6 +196,9 @@ fn page(
         escape(&index.tool_version),
         s.files,
     );
+    if let Some(note) = &index.time_note {
+        let _ = write!(h, "<p class=\"warn\" id=\"time-note\">Note: {}.</p>", escape(note));
+    }
     let _ = write!(
         h,
         "<section id=\"summary\"><div class=\"stat\"><b>{:.2} h</b> of audio</div>\
@@ -231,8 +234,22 @@ fn page(
     for (rec, cards) in sections {
         section(&mut h, rec, cards);
     }
-    if !failures.is_empty() || s.failed > 0 {
+    let partial: Vec<(&Recording, String)> = index
+        .recordings
+        .iter()
+        .filter(|r| r.error.is_none())
+        .filter_map(|r| Some((r, partial_decode(r)?)))
+        .collect();
+    if !failures.is_empty() || s.failed > 0 || !partial.is_empty() {
         h.push_str("<section class=\"problems\"><h2>Problems</h2><ul>");
+        for (rec, why) in &partial {
+            let _ = write!(
+                h,
+                "<li><b>{}</b>: partly decoded, detections may be missing: {}</li>",
+                escape(&rec.path),
+                escape(why)
+            );
+        }
         for (path, why) in failures {
             let _ = write!(
                 h,
@@ -254,6 +271,15 @@ fn page(
     }
     let _ = write!(h, "</main>\n<script>{SCRIPT}</script>\n</body></html>\n");
     h
+}
+
+/// Why part of a recording's audio may be missing, if it may.
+fn partial_decode(rec: &Recording) -> Option<String> {
+    let mut why = rec.decode_warnings.clone();
+    if rec.skipped_packets > 0 {
+        why.insert(0, format!("{} packets skipped", rec.skipped_packets));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 fn day_of(rec: &Recording) -> Option<String> {
@@ -289,6 +315,9 @@ fn section(h: &mut String, rec: &Recording, cards: &[Card]) {
     let _ = write!(h, " · {:.1} s · {}", rec.duration_s, escape(&rec.codec));
     if let Some(note) = &rec.date_note {
         let _ = write!(h, "<br><span class=\"muted\">{}</span>", escape(note));
+    }
+    if let Some(why) = partial_decode(rec) {
+        let _ = write!(h, "<br><span class=\"warn\">partly decoded: {}</span>", escape(&why));
     }
     h.push_str("</p><div class=\"timeline\" title=\"whole recording\">");
     let duration = rec.duration_s.max(1e-6);

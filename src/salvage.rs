@@ -238,8 +238,7 @@ pub fn ogg_links(path: &Path) -> std::io::Result<Vec<(u64, u64)>> {
         let body: u64 = lacing.iter().map(|&l| u64::from(l)).sum();
         pos += 27 + segments as u64 + body;
     }
-    let mut links: Vec<(u64, u64)> =
-        starts.windows(2).map(|w| (w[0], w[1])).collect();
+    let mut links: Vec<(u64, u64)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
     if let Some(&last) = starts.last() {
         links.push((last, len));
     }

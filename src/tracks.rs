@@ -139,6 +139,10 @@ mod tests {
     use crate::clips::recording_name;
     use crate::index::Recording;
 
+    fn rec(path: &str) -> Recording {
+        Recording { path: path.into(), ..Recording::default() }
+    }
+
     #[test]
     fn same_stem_recordings_get_distinct_names() {
         let recs = [rec("note.opus"), rec("note.flac"), rec("a/b.wav"), rec("a__b.wav")];
@@ -153,7 +157,6 @@ mod tests {
 
     #[test]
     fn base_names_flatten_folders_and_stay_inside() {
-        let rec = |p: &str| Recording { path: p.into(), ..Recording::default() };
         assert_eq!(recording_name(&rec("night 2/PTT-1.opus")), "night_2__PTT-1");
         assert_eq!(recording_name(&rec("../../etc/passwd")), "etc__passwd", "parent steps dropped");
         assert_eq!(recording_name(&rec("/abs/x.wav")), "abs__x");
