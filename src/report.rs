@@ -71,16 +71,22 @@ pub fn escape(text: &str) -> String {
 struct Card<'a> {
     id: usize,
     det: &'a Detection,
-    assets: Option<String>,
+    assets: Option<Assets>,
 }
 
-/// Writes `dir/index.html` and `dir/assets/`.
+/// Writes `dir/index.html` and its assets folder. Each run writes a new folder
+/// (`assets-<run>/`) and removes the others only once the new page is in place, so a
+/// killed run leaves the previous report whole.
 pub fn write_report(
     index: &Index,
     dir: &Path,
     opts: &ReportOptions,
 ) -> Result<ReportOutcome, Error> {
-    let assets = dir.join("assets");
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let folder = format!("assets-{run:x}");
+    let assets = dir.join(&folder);
     std::fs::create_dir_all(&assets)
         .map_err(|source| Error::Write { path: assets.clone(), source })?;
     let mut recordings: Vec<&Recording> = index.recordings.iter().collect();
@@ -108,15 +114,15 @@ pub fn write_report(
         }
     }
     let made = pipeline::par_map(&planned, "spectrograms", opts.progress, |(rec, cards)| {
-        make_assets(rec, cards, &assets)
+        make_assets(rec, cards, &assets, &folder)
     });
     let mut failures = Vec::new();
     let mut sections = Vec::new();
     for ((rec, mut cards), made) in planned.into_iter().zip(made) {
         match made? {
-            Ok(names) => {
-                for (card, name) in cards.iter_mut().zip(names) {
-                    card.assets = Some(name);
+            Ok(assets) => {
+                for (card, made) in cards.iter_mut().zip(assets) {
+                    card.assets = Some(made);
                 }
             }
             Err(why) => failures.push((rec.path.clone(), why)),
@@ -127,36 +133,84 @@ pub fn write_report(
     let html = page(index, &sections, &failures, opts);
     let page_path = dir.join("index.html");
     write_atomic(&page_path, html.as_bytes())?;
+    remove_old_assets(dir, &folder);
     Ok(ReportOutcome { page: page_path, detections: shown, failures })
 }
 
-/// Cuts each card's 8 s of audio and writes its spectrogram and clip; returns the asset
-/// names, or why the recording's audio could not be read.
+/// Removes asset folders of earlier reports (and the old single `assets/`); a folder
+/// that cannot be removed only costs space.
+fn remove_old_assets(dir: &Path, keep: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name != keep && (name == "assets" || name.starts_with("assets-")) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// A card's spectrogram and the audio it plays: a file and a time range in it.
+struct Assets {
+    image: String,
+    audio: String,
+    from_s: f64,
+    to_s: f64,
+}
+
+/// Cuts each card's 8 s of audio and writes its spectrogram; the audio of overlapping or
+/// touching windows is written once, as one segment the cards play a range of (detections
+/// come in bursts: sharing saves most of the audio). Returns the cards' assets, or why the
+/// recording's audio could not be read.
 fn make_assets(
     rec: &Recording,
     cards: &[Card],
     assets: &Path,
-) -> Result<Result<Vec<String>, String>, Error> {
-    let ranges: Vec<(f64, f64)> = cards
+    folder: &str,
+) -> Result<Result<Vec<Assets>, String>, Error> {
+    let windows: Vec<(f64, f64)> = cards
         .iter()
         .map(|c| ((c.det.start_s - BEFORE_S).max(0.0), c.det.start_s + AFTER_S))
         .collect();
-    let spans = match spans_of(rec, &ranges) {
+    let mut segments: Vec<(f64, f64)> = Vec::new();
+    for &(from, to) in &windows {
+        match segments.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => segments.push((from, to)),
+        }
+    }
+    let spans = match spans_of(rec, &segments) {
         Ok(spans) => spans,
         Err(why) => return Ok(Err(why)),
     };
-    let mut names = Vec::with_capacity(cards.len());
-    for ((card, span), (from, _)) in cards.iter().zip(spans).zip(ranges) {
-        let name = format!("d{:05}", card.id);
-        let (png, _) = spectrogram::render_png(&span.samples, span.rate, card.det.start_s - from);
-        write_atomic(&assets.join(format!("{name}.png")), &png)?;
-        write_atomic(&assets.join(format!("{name}.wav")), &snippet(&span.samples, span.rate))?;
-        names.push(name);
+    let first = cards.first().map_or(0, |c| c.id);
+    let mut made = Vec::with_capacity(cards.len());
+    let mut segment = 0;
+    for (card, &(from, to)) in cards.iter().zip(&windows) {
+        while segments[segment].1 < to && segment + 1 < segments.len() {
+            segment += 1;
+        }
+        let span = &spans[segment];
+        let audio = format!("a{first:05}_{segment}.wav");
+        if made.last().is_none_or(|m: &Assets| !m.audio.ends_with(&audio)) {
+            write_atomic(&assets.join(&audio), &snippet(&span.samples, span.rate))?;
+        }
+        let rate = f64::from(span.rate.max(1));
+        let at = |t: f64| (((t - span.start_s) * rate).max(0.0) as usize).min(span.samples.len());
+        let window = &span.samples[at(from)..at(to)];
+        let image = format!("d{:05}.png", card.id);
+        let (png, _) = spectrogram::render_png(window, span.rate, card.det.start_s - from);
+        write_atomic(&assets.join(&image), &png)?;
+        made.push(Assets {
+            image: format!("{folder}/{image}"),
+            audio: format!("{folder}/{audio}"),
+            from_s: from - span.start_s,
+            to_s: to - span.start_s,
+        });
     }
-    Ok(Ok(names))
+    Ok(Ok(made))
 }
 
-/// The audio a card plays: 8 kHz, 16-bit mono WAV (128 kB for 8 s, against 768 kB at
+/// The audio cards play: 8 kHz, 16-bit mono WAV (128 kB for 8 s, against 768 kB at
 /// 48 kHz): telephone bandwidth keeps speech intelligible and a blast's low-frequency
 /// energy intact. Full-rate audio is what `blastscan clips` is for.
 fn snippet(samples: &[f32], rate: u32) -> Vec<u8> {
@@ -373,13 +427,17 @@ fn card(h: &mut String, rec: &Recording, c: &Card, day: &str) {
     }
     h.push_str("</div>");
     match &c.assets {
-        Some(name) => {
+        Some(a) => {
             let _ = write!(
                 h,
-                "<img src=\"assets/{name}.png\" alt=\"spectrogram, {BEFORE_S} s before to {AFTER_S} s after the onset\" \
+                "<img src=\"{}\" alt=\"spectrogram, {BEFORE_S} s before to {AFTER_S} s after the onset\" \
 width=\"1000\" height=\"256\" loading=\"lazy\" decoding=\"async\" data-decoded=\"pending\" \
 onload=\"this.dataset.decoded='yes'\" onerror=\"this.dataset.decoded='no'\">\
-<audio controls preload=\"none\" src=\"assets/{name}.wav\"></audio>"
+<audio controls preload=\"none\" src=\"{}#t={:.2},{:.2}\"></audio>",
+                escape(&a.image),
+                escape(&a.audio),
+                a.from_s,
+                a.to_s
             );
         }
         None => h.push_str("<p class=\"warn\">Audio not available (see Problems below).</p>"),

@@ -298,7 +298,13 @@ fn the_report_is_light_and_says_when_recordings_moved() {
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     let shown = index(&out)["summary"]["explosions"].as_u64().expect("n");
     assert!(shown >= 1);
-    let assets: u64 = std::fs::read_dir(out.join("report/assets"))
+    let folders: Vec<_> = std::fs::read_dir(out.join("report"))
+        .expect("report")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(folders.len(), 1, "one assets folder: {folders:?}");
+    let assets: u64 = std::fs::read_dir(&folders[0])
         .expect("assets")
         .map(|e| e.expect("entry").metadata().expect("meta").len())
         .sum();
