@@ -34,6 +34,7 @@ pub mod store;
 pub mod synth;
 pub mod tracks;
 pub mod transcript;
+pub mod whatsapp;
 
 pub use detect::{Detection, DetectorParams, Label};
 pub use error::{Error, FileError};

@@ -1,19 +1,16 @@
 //! When was each recording sent, by whom, and how do we know.
 //!
-//! Sources, strongest first (the first that knows a recording wins):
+//! Sources, strongest first (the first that knows a recording wins; among manifests and
+//! exports the most specific one, see [`MessageBook`]):
 //!
 //! 1. A **manifest** CSV: `file,sent_at[,sender,chat,message_id,note]`; `sent_at` in ISO 8601
 //!    (`2018-12-31T23:14:05`, `2018-12-31 23:14`, optionally with `Z` or `+03:00`).
 //! 2. A **WhatsApp** chat export (`_chat.txt`, `WhatsApp Chat with NAME.txt`), Android
-//!    (`12/31/18, 23:14 - Name: PTT-20181231-WA0012.opus (file attached)`) or iOS
-//!    (`[31/12/2018, 23:14:05] Name: <attached: 00000012-AUDIO-2018-12-31-23-14-05.opus>`)
-//!    form, 12- or 24-hour clock, multi-line messages, BOM, CRLF, direction marks. The
-//!    day/month order is inferred from the whole file (a first number above 12 means day
-//!    first, a second above 12 month first); when every date fits both, the attachments'
-//!    own dated names decide, and failing that day-first is assumed and said.
+//!    or iOS form, in any locale (see [`crate::whatsapp`]).
 //! 3. A **Telegram** Desktop export `result.json` (single chat or whole account):
 //!    messages with `file`, `date` (local) and `date_unixtime` (UTC, when present).
-//! 4. A date in the **file name**: WhatsApp `PTT-YYYYMMDD-WA####` (day only),
+//! 4. A date in the **file name**: WhatsApp `PTT-`/`AUD-`/`VID-YYYYMMDD-WA####` (day
+//!    only), `WhatsApp Audio YYYY-MM-DD at HH.MM.SS`,
 //!    `AUDIO-YYYY-MM-DD-HH-MM-SS`, Telegram `audio_N@DD-MM-YYYY_HH-MM-SS`, phone recorders'
 //!    `Recording_YYYYMMDD_HHMMSS` / `YYYYMMDD_HHMMSS` (start of the recording), ISO dates.
 //! 5. A container **tag**: the MP4/M4A/3GP/MOV movie header's creation time (UTC).
@@ -147,7 +144,7 @@ pub struct MessageDate {
 }
 
 impl MessageDate {
-    fn new(stamp: Stamp, source: DateSource, anchor: Anchor) -> Self {
+    pub(crate) fn new(stamp: Stamp, source: DateSource, anchor: Anchor) -> Self {
         MessageDate { stamp, source, anchor, sender: None, chat: None, note: None }
     }
 
@@ -244,7 +241,7 @@ impl MessageBook {
         } else if name.ends_with(".json") {
             parse_telegram(text, display, &mut self.warnings)
         } else {
-            parse_whatsapp(text, display, &chat_name(path), &mut self.warnings)
+            crate::whatsapp::parse(text, display, &chat_name(path), &mut self.warnings)
         };
         for (file, date, line) in dates {
             let (scope, unlisted) = if date.source == DateSource::Manifest {
@@ -420,7 +417,8 @@ pub fn parse_iso(text: &str) -> Option<Stamp> {
     NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(Stamp::Day)
 }
 
-type Dated = (String, MessageDate, usize);
+/// A recording named by a manifest or export: (its name as written, its date, the line).
+pub(crate) type Dated = (String, MessageDate, usize);
 
 fn parse_manifest(text: &str, display: &str, warnings: &mut Vec<Warning>) -> Vec<Dated> {
     let mut out = Vec::new();
@@ -476,173 +474,6 @@ fn parse_manifest(text: &str, display: &str, warnings: &mut Vec<Warning>) -> Vec
         out.push((file, date, line));
     }
     out
-}
-
-/// Audio or video file names inside a chat message.
-static ATTACHMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)([^\s<>:/\\|?*]+\.(?:opus|ogg|oga|m4a|mp4|3gp|aac|mp3|wav|flac|amr|caf|mkv|webm|mov|m4v))\b")
-        .expect("valid regex")
-});
-
-/// The head of a WhatsApp message line: `[d/m/y, h:mm(:ss)( AM)]` (iOS) or
-/// `d/m/y, h:mm( AM) -` (Android). Separators `/`, `.` or `-`.
-static WHATSAPP_HEAD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?:\[(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4}),? (\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*([AaPp]\.? ?[Mm]\.?)?\]\s|(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4}),? (\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*([AaPp]\.? ?[Mm]\.?)? [-–] )(.*)$",
-    )
-    .expect("valid regex")
-});
-
-struct ChatMessage {
-    line: usize,
-    parts: [u32; 3],
-    clock: (u32, u32, u32),
-    meridiem: Option<bool>,
-    body: String,
-}
-
-/// Removes direction marks and odd spaces that exports put around names and times.
-fn clean_line(line: &str) -> String {
-    line.trim_end_matches('\r')
-        .chars()
-        .filter(|c| !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}'))
-        .map(|c| if matches!(c, '\u{202f}' | '\u{00a0}') { ' ' } else { c })
-        .collect()
-}
-
-fn parse_whatsapp(
-    text: &str,
-    display: &str,
-    chat: &str,
-    warnings: &mut Vec<Warning>,
-) -> Vec<Dated> {
-    let mut messages: Vec<ChatMessage> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = clean_line(raw);
-        match WHATSAPP_HEAD.captures(&line) {
-            Some(c) => {
-                let off = if c.get(1).is_some() { 1 } else { 8 };
-                let num = |k: usize| c.get(off + k).and_then(|m| m.as_str().parse::<u32>().ok());
-                let (Some(a), Some(b), Some(y), Some(h), Some(m)) = (num(0), num(1), num(2), num(3), num(4)) else {
-                    continue;
-                };
-                let meridiem = c.get(off + 6).map(|m| m.as_str().to_lowercase().starts_with('p'));
-                messages.push(ChatMessage {
-                    line: i + 1,
-                    parts: [a, b, if y < 100 { 2000 + y } else { y }],
-                    clock: (h, m, num(5).unwrap_or(0)),
-                    meridiem,
-                    body: c.get(15).map(|m| m.as_str().to_string()).unwrap_or_default(),
-                });
-            }
-            None => match messages.last_mut() {
-                // A message continues on the following lines.
-                Some(last) => {
-                    last.body.push('\n');
-                    last.body.push_str(&line);
-                }
-                None if !line.trim().is_empty() => warn(
-                    warnings,
-                    display,
-                    Some(i + 1),
-                    "not a WhatsApp message line (expected `31/12/2018, 23:14 - Name: ...` or `[31/12/2018, 23:14:05] Name: ...`); ignored".into(),
-                ),
-                None => {}
-            },
-        }
-    }
-    if messages.is_empty() {
-        warn(warnings, display, None, "no WhatsApp messages found; file ignored".into());
-        return Vec::new();
-    }
-    let (day_first, note) = day_month_order(&messages);
-    if let Some(n) = &note {
-        warn(warnings, display, None, n.clone());
-    }
-    let mut out = Vec::new();
-    for m in &messages {
-        let Some(file) =
-            ATTACHMENT.captures(&m.body).and_then(|c| c.get(1)).map(|f| f.as_str().to_string())
-        else {
-            continue;
-        };
-        let Some(when) = chat_time(m, day_first) else {
-            warn(
-                warnings,
-                display,
-                Some(m.line),
-                "impossible date or time; message skipped".into(),
-            );
-            continue;
-        };
-        let sender =
-            m.body.split_once(": ").map(|(s, _)| s.trim().to_string()).filter(|s| !s.is_empty());
-        let mut date = MessageDate::new(Stamp::Local(when), DateSource::Whatsapp, Anchor::End);
-        date.sender = sender;
-        date.chat = (!chat.is_empty()).then(|| chat.to_string());
-        date.note = note.clone();
-        out.push((base_name(&file), date, m.line));
-    }
-    out
-}
-
-fn chat_time(m: &ChatMessage, day_first: bool) -> Option<NaiveDateTime> {
-    let [a, b, y] = m.parts;
-    let (d, mo) = if day_first { (a, b) } else { (b, a) };
-    let (mut h, min, s) = m.clock;
-    match m.meridiem {
-        Some(pm) if (1..=12).contains(&h) => h = h % 12 + if pm { 12 } else { 0 },
-        Some(_) => return None,
-        None => {}
-    }
-    NaiveDate::from_ymd_opt(y as i32, mo, d)?.and_hms_opt(h, min, s)
-}
-
-/// Day/month order of a whole chat: (day first?, a caveat when it had to be assumed).
-fn day_month_order(messages: &[ChatMessage]) -> (bool, Option<String>) {
-    let day_first = messages.iter().filter(|m| m.parts[0] > 12).count();
-    let month_first = messages.iter().filter(|m| m.parts[1] > 12).count();
-    match (day_first > 0, month_first > 0) {
-        (true, false) => return (true, None),
-        (false, true) => return (false, None),
-        (true, true) => {
-            return (
-                day_first >= month_first,
-                Some(format!(
-                    "dates mix day/month ({day_first} lines) and month/day ({month_first} lines) order; using the more common; check the dates"
-                )),
-            )
-        }
-        (false, false) => {}
-    }
-    // Every date fits both orders: let dated attachment names decide.
-    let (mut agree_dm, mut agree_md) = (0, 0);
-    for m in messages {
-        let Some(named) = ATTACHMENT
-            .captures(&m.body)
-            .and_then(|c| c.get(1))
-            .and_then(|f| from_filename(f.as_str()))
-        else {
-            continue;
-        };
-        let day = match named.stamp {
-            Stamp::Day(d) => d,
-            Stamp::Local(t) => t.date(),
-            Stamp::Utc(t) => t.date_naive(),
-        };
-        agree_dm += usize::from(chat_time(m, true).is_some_and(|t| t.date() == day));
-        agree_md += usize::from(chat_time(m, false).is_some_and(|t| t.date() == day));
-    }
-    if agree_dm > agree_md {
-        (true, Some("day/month order taken from the attachments' dated file names".into()))
-    } else if agree_md > agree_dm {
-        (false, Some("month/day order taken from the attachments' dated file names".into()))
-    } else {
-        (
-            true,
-            Some("day/month order cannot be inferred (no day above 12, no dated file names); assumed day first: check the dates".into()),
-        )
-    }
 }
 
 #[derive(Deserialize)]
@@ -766,7 +597,7 @@ pub fn from_filename(name: &str) -> Option<MessageDate> {
 
 /// An hour on the 24-hour clock from a 12-hour one (`Some(true)`: PM); `None` when the
 /// hour does not fit the clock.
-fn twenty_four(hour: u32, pm: Option<bool>) -> Option<u32> {
+pub(crate) fn twenty_four(hour: u32, pm: Option<bool>) -> Option<u32> {
     match pm {
         None => Some(hour),
         Some(pm) if (1..=12).contains(&hour) => Some(hour % 12 + if pm { 12 } else { 0 }),
@@ -872,61 +703,6 @@ mod tests {
         Stamp::Local(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").expect("test time"))
     }
 
-    fn whatsapp(text: &str) -> (Vec<Dated>, Vec<Warning>) {
-        let mut w = Vec::new();
-        let out = parse_whatsapp(text, "_chat.txt", "Family", &mut w);
-        (out, w)
-    }
-
-    #[test]
-    fn android_export_month_first_inferred_from_the_whole_file() {
-        let chat = "\u{feff}12/31/18, 23:14 - Messages and calls are end-to-end encrypted.\r\n\
-12/31/18, 23:14 - \u{200f}أحمد 🌙: PTT-20181231-WA0012.opus (file attached)\r\n\
-12/31/18, 23:15 - Sara: are you ok?\r\nstill there?\r\n\
-1/2/19, 1:05 AM - Sara: PTT-20190102-WA0003.opus (file attached)\r\n";
-        let (out, w) = whatsapp(chat);
-        assert!(w.is_empty(), "{w:?}");
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].0, "PTT-20181231-WA0012.opus");
-        assert_eq!(out[0].1.stamp, local("2018-12-31 23:14:00"));
-        assert_eq!(out[0].1.sender.as_deref(), Some("أحمد 🌙"));
-        assert_eq!(out[0].1.chat.as_deref(), Some("Family"));
-        assert_eq!(out[1].1.stamp, local("2019-01-02 01:05:00"));
-    }
-
-    #[test]
-    fn ios_export_with_direction_marks_and_seconds() {
-        let chat = "[31/12/2018, 23:14:05] Ahmad: \u{200e}<attached: 00000012-AUDIO-2018-12-31-23-14-05.opus>\n[01/01/2019, 00:02:11] Ahmad: long message\nover lines\n";
-        let (out, w) = whatsapp(chat);
-        assert!(w.is_empty(), "{w:?}");
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].0, "00000012-AUDIO-2018-12-31-23-14-05.opus");
-        assert_eq!(out[0].1.stamp, local("2018-12-31 23:14:05"));
-        assert_eq!(out[0].1.note, None);
-    }
-
-    #[test]
-    fn ambiguous_order_is_settled_by_dated_names_or_said() {
-        let chat = "03/04/19, 10:00 - A: PTT-20190403-WA0001.opus (file attached)\n";
-        let (out, w) = whatsapp(chat);
-        assert_eq!(out[0].1.stamp, local("2019-04-03 10:00:00"));
-        assert!(w[0].message.contains("taken from the attachments"), "{w:?}");
-        let chat = "03/04/19, 10:00 - A: voice.opus (file attached)\n";
-        let (out, w) = whatsapp(chat);
-        assert_eq!(out[0].1.stamp, local("2019-04-03 10:00:00"));
-        assert!(w[0].message.contains("cannot be inferred"), "{w:?}");
-        assert!(out[0].1.note.as_deref().is_some_and(|n| n.contains("assumed day first")));
-    }
-
-    #[test]
-    fn stray_lines_before_the_first_message_are_warnings_with_line_numbers() {
-        let (out, w) = whatsapp("garbage\n31/12/2018, 25:99 - A: x.opus (file attached)\n");
-        assert!(out.is_empty());
-        assert_eq!(w.len(), 2, "{w:?}");
-        assert_eq!(w[0].line, Some(1));
-        assert_eq!(w[1].line, Some(2));
-    }
-
     #[test]
     fn telegram_export_prefers_the_unix_time() {
         let json = r#"{"name":"Neighbours","type":"private_group","messages":[
@@ -1016,23 +792,12 @@ mod tests {
             text in "(\\PC|[0-9/.,:\\[\\] \\-\n]|AM|PM|\\(file attached\\)|<attached: |\\.opus){0,150}",
         ) {
             let mut w = Vec::new();
-            let _ = parse_whatsapp(&text, "p", "c", &mut w);
+            let _ = crate::whatsapp::parse(&text, "p", "c", &mut w);
             let _ = parse_telegram(&text, "p", &mut w);
             let _ = parse_manifest(&text, "p", &mut w);
             let _ = from_filename(&text);
             let _ = parse_iso(&text);
             let _ = parse_offset(&text);
-        }
-
-        #[test]
-        fn every_well_formed_android_line_is_read(
-            d in 13u32..=28, m in 1u32..=12, y in 2000i32..2030, h in 0u32..24, mi in 0u32..60,
-        ) {
-            let line = format!("{d}/{m}/{y}, {h:02}:{mi:02} - A: x.opus (file attached)");
-            let mut w = Vec::new();
-            let out = parse_whatsapp(&line, "p", "c", &mut w);
-            let want = NaiveDate::from_ymd_opt(y, m, d).and_then(|x| x.and_hms_opt(h, mi, 0));
-            proptest::prop_assert_eq!(out.first().map(|o| o.1.stamp), want.map(Stamp::Local));
         }
     }
 }
