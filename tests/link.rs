@@ -1,36 +1,15 @@
 //! Linking end to end: a scan picks up chat exports, manifests, transcripts, dated file
 //! names, MP4 tags and modification times, and writes them into both outputs.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::path::Path;
+
+use common::{copy, recording, write};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixture(name: &str) -> PathBuf {
-    root().join("tests/fixtures").join(name)
-}
-
-fn copy(from: &str, to: &Path) {
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).expect("mkdir");
-    }
-    std::fs::copy(fixture(from), to).expect("copy fixture");
-}
-
-fn write(path: &Path, text: &str) {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).expect("mkdir");
-    }
-    std::fs::write(path, text).expect("write");
-}
-
 fn scan(args: &[&str], paths: &[&Path], out: &Path) -> (Value, String, String) {
-    let run = Command::cargo_bin("blastscan")
-        .expect("binary")
+    let run = common::blastscan()
         .args(["scan", "--quiet", "--out"])
         .arg(out)
         .args(args)
@@ -43,15 +22,6 @@ fn scan(args: &[&str], paths: &[&Path], out: &Path) -> (Value, String, String) {
         .expect("json");
     let csv = std::fs::read_to_string(out.join("detections.csv")).expect("csv");
     (index, csv, stderr)
-}
-
-fn recording<'a>(index: &'a Value, name: &str) -> &'a Value {
-    index["recordings"]
-        .as_array()
-        .expect("recordings")
-        .iter()
-        .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with(name)))
-        .unwrap_or_else(|| panic!("{name} not in the index"))
 }
 
 fn blast(rec: &Value) -> &Value {
@@ -224,8 +194,7 @@ fn a_timezone_is_applied_to_local_and_universal_times() {
     assert_eq!(note["sent_at"], "2018-12-31T23:14:00+03:00");
     assert_eq!(recording(&index, "tagged.m4a")["sent_at"], "2018-12-31T23:14:05+03:00");
     // A bad offset is a usage error naming the value.
-    let run = Command::cargo_bin("blastscan")
-        .expect("binary")
+    let run = common::blastscan()
         .args(["scan", "--timezone", "Baghdad"])
         .arg(&dir)
         .output()
