@@ -3,10 +3,12 @@
 //! writes `src/model.rs`.
 //!
 //! ```text
-//! cargo run --release --example train -- ../shared/eval/dev ../shared/eval/field
-//! cargo run --release --example train -- --check --draws 10 ../shared/eval/dev ../shared/eval/field
-//! cargo run --release --example train -- --dump candidates.csv ../shared/eval/dev ...
+//! cargo run --release --example train -- --test ../shared/eval/field ../shared/train/mixes ../shared/eval/dev
+//! cargo run --release --example train -- --check --draws 10 ../shared/train/mixes ../shared/eval/dev
+//! cargo run --release --example train -- --dump candidates.csv ../shared/train/mixes ...
 //! ```
+//! `field/` is the held-out test: pass it with `--test` (scored, never fitted), never as
+//! a training folder.
 //! Each folder holds recordings and a `labels.csv` (file,onset_s,offset_s,class). Every
 //! transient the detector reports is a training example: positive when it is the
 //! detection the scorer would match to a reference explosion, negative otherwise
@@ -15,7 +17,9 @@
 //! standardised inputs, the trees by Newton boosting on quantile-binned inputs.
 //!
 //! Before fitting on everything it prints out-of-sample checks, so overfitting shows:
-//! cross-validation with whole recordings held out (8 folds over both sets, so no
+//! cross-validation with whole sound sources held out (every candidate on a labelled
+//! event goes to the fold of that event's source package; unlabelled sound, such as
+//! speech, to the fold of its recording), cross-validation with whole recordings held out (8 folds over both sets, so no
 //! recording is scored by a model that saw it), with `--draws N` the mean and range of N
 //! more such cross-validations with the recordings dealt into folds at random (one split
 //! can be lucky), and each set predicted by a model trained on the other. `--check` stops
@@ -54,6 +58,10 @@ const FOLDS: usize = 8;
 struct Example {
     set: usize,
     file: String,
+    /// What the candidate is a sound of, for source-held-out folds: the labelled event's
+    /// source package (`boswars-data`, ...), or the recording for unlabelled sound
+    /// (speech, background).
+    group: String,
     start_s: f64,
     x: Box<[f32; N]>,
     y: f64,
@@ -73,9 +81,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let check_only = args.iter().any(|a| a == "--check");
     args.retain(|a| a != "--check");
+    // Sets only scored, never fitted: the held-out test.
+    let mut tests = Vec::new();
+    while let Some(i) = args.iter().position(|a| a == "--test") {
+        tests.push(args.get(i + 1).ok_or("--test needs a folder")?.clone());
+        args.drain(i..i + 2);
+    }
     if args.is_empty() {
         return Err(
-            "usage: train [--check] [--draws N] [--dump FILE] DIR [DIR...] (each with labels.csv)"
+            "usage: train [--check] [--draws N] [--dump FILE] [--test DIR]... DIR [DIR...] (each with labels.csv)"
                 .into(),
         );
     }
@@ -101,6 +115,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let pos = examples.iter().filter(|e| e.y > 0.5).count();
     eprintln!("{} candidates, {} positive", examples.len(), pos);
+
+    // Source-held-out cross-validation: every candidate of one sound source (a package
+    // or repository) is scored by a model that saw none of that source's sounds.
+    let mut groups: Vec<&str> = examples.iter().map(|e| e.group.as_str()).collect();
+    groups.sort();
+    groups.dedup();
+    let order = shuffled(groups.len(), 7);
+    let group_fold =
+        |e: &Example| order[groups.binary_search(&e.group.as_str()).unwrap_or(0)] % FOLDS;
+    let (by_source, _) = cross_validate(&examples, group_fold);
+    for (set, dir) in args.iter().enumerate() {
+        eprintln!(
+            "cross-validated, sources held out, {dir} at 0.3: {}",
+            report(examples.iter().zip(&by_source).filter(|(e, _)| e.set == set), 0.3, blasts[set])
+        );
+    }
+    eprintln!(
+        "cross-validated, sources held out, all training sets at 0.3: {}",
+        report(examples.iter().zip(&by_source), 0.3, blasts.iter().sum())
+    );
 
     // Recording-held-out cross-validation.
     let mut files: Vec<(usize, &str)> = examples.iter().map(|e| (e.set, e.file.as_str())).collect();
@@ -197,6 +231,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "all sets, in-sample at 0.3: {}",
         report(examples.iter().zip(&fitted), 0.3, all_blasts)
     );
+    // The held-out test sets, scored by the model that would be written.
+    for (k, dir) in tests.iter().enumerate() {
+        let (found, labelled) = collect(args.len() + k, Path::new(dir), params)?;
+        let scored: Vec<f32> = found.iter().map(|e| model.confidence_of(&e.x)).collect();
+        let hours = found_hours(Path::new(dir))?;
+        let (_, fp) = counts(found.iter().zip(&scored), 0.3);
+        eprintln!(
+            "held-out test (never fitted), {dir} at 0.3: {} {:.1} false alarms/h",
+            report(found.iter().zip(&scored), 0.3, labelled),
+            fp as f64 / hours.max(1e-9)
+        );
+    }
     if check_only {
         return Ok(());
     }
@@ -204,6 +250,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&out, render(&model, &args))?;
     eprintln!("wrote {}", out.display());
     Ok(())
+}
+
+/// Hours of audio in the recordings of `dir` (decoded: what the detector analysed).
+fn found_hours(dir: &Path) -> Result<f64, Box<dyn std::error::Error>> {
+    let inputs = discover(&[dir.to_path_buf()], &mut Vec::new())?;
+    let mut seconds = 0.0;
+    for input in &inputs {
+        let mut decoder = blastscan::decode::Decoder::open(&input.path)?;
+        let mut chunk = Vec::new();
+        let mut samples = 0usize;
+        while decoder.next_chunk(&mut chunk)? {
+            samples += chunk.len();
+        }
+        seconds += samples as f64 / f64::from(decoder.info().sample_rate.max(1));
+    }
+    Ok(seconds / 3600.0)
 }
 
 /// Runs the detector over every recording of `dir`, keeping each detection's inputs.
@@ -235,7 +297,16 @@ fn collect(
                 continue;
             }
             let y = if o == Outcome::Hit { 1.0 } else { 0.0 };
-            out.push(Example { set, file: name.clone(), start_s: d.start_s, x, y });
+            let under = refs.iter().find(|r| {
+                r.onset_s - COLLAR_S <= d.start_s
+                    && d.start_s <= r.offset_s.max(r.onset_s + COLLAR_S)
+                    && !r.source.is_empty()
+            });
+            let group = match under {
+                Some(r) => r.source.split(':').next().unwrap_or_default().to_string(),
+                None => format!("{set}/{name}"),
+            };
+            out.push(Example { set, file: name.clone(), group, start_s: d.start_s, x, y });
         }
     }
     Ok((out, blasts))

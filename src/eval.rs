@@ -30,6 +30,8 @@ pub struct Reference {
     pub offset_s: f64,
     /// Class name (`explosion`, `gunshot`, ...).
     pub class: String,
+    /// Where the sound came from (the optional `source` column, `package:file`), or empty.
+    pub source: String,
 }
 
 /// Reference events per recording, keyed by file base name.
@@ -57,6 +59,7 @@ impl Labels {
             })
         };
         let (f, on, off, class) = (col("file")?, col("onset_s")?, col("offset_s")?, col("class")?);
+        let source = col("source").ok();
         let mut labels = Labels::default();
         for (line, row) in reader.records().enumerate() {
             let row = row.map_err(|e| err(e.to_string()))?;
@@ -69,6 +72,7 @@ impl Labels {
                 onset_s: num(on)?,
                 offset_s: num(off)?,
                 class: row.get(class).unwrap_or("").trim().to_string(),
+                source: source.and_then(|c| row.get(c)).unwrap_or("").trim().to_string(),
             };
             labels.by_file.entry(base_name(row.get(f).unwrap_or(""))).or_default().push(reference);
         }
@@ -404,7 +408,7 @@ mod tests {
     use super::*;
 
     fn r(on: f64, off: f64, class: &str) -> Reference {
-        Reference { onset_s: on, offset_s: off, class: class.into() }
+        Reference { onset_s: on, offset_s: off, class: class.into(), source: String::new() }
     }
 
     #[test]
