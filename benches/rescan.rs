@@ -56,7 +56,7 @@ fn job(input: &Path, out: &Path) -> Batch {
         out: out.to_path_buf(),
         scan: ScanConfig {
             params: DetectorParams::default(),
-            model: DEFAULT_MODEL,
+            model: *DEFAULT_MODEL,
             threads: None,
             progress: false,
             shard: None,

@@ -74,7 +74,7 @@ fn decode_and_detect(path: &Path) -> usize {
     while decoder.next_chunk(&mut chunk).expect("decode") {
         let rate = decoder.info().sample_rate;
         detector
-            .get_or_insert_with(|| Detector::new(rate, DetectorParams::default(), DEFAULT_MODEL))
+            .get_or_insert_with(|| Detector::new(rate, DetectorParams::default(), *DEFAULT_MODEL))
             .push(&chunk);
     }
     detector.map_or(0, |d| d.finish().len())

@@ -361,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_weak_onset_before_a_blast_does_not_split_the_blast() {
-        let mut d = Detector::new(8000, DetectorParams::default(), DEFAULT_MODEL);
+        let mut d = Detector::new(8000, DetectorParams::default(), *DEFAULT_MODEL);
         // A faint click, then the blast 0.47 s later, then the blast's own second onset
         // 0.07 s after it: 0.54 s after the click, slightly louder than the first.
         d.gather(transient(25.45, 25.6, 5.0, -20.0));
@@ -375,7 +375,7 @@ mod tests {
 
     /// Onset times of the transients `params` reports in `samples`.
     fn reported(samples: &[f32], rate: u32, params: DetectorParams) -> Vec<f64> {
-        let mut d = Detector::new(rate, params, DEFAULT_MODEL);
+        let mut d = Detector::new(rate, params, *DEFAULT_MODEL);
         for chunk in samples.chunks(4096) {
             d.push(chunk);
         }
@@ -411,7 +411,7 @@ mod tests {
         let rate = 16000;
         let mut minute = wind(rate, 60.0, 0.01, 3);
         mix(&mut minute, &blast(rate, Distance::Near, 0.8, 4), 30.0, rate);
-        let mut d = Detector::new(rate, DetectorParams::default(), DEFAULT_MODEL);
+        let mut d = Detector::new(rate, DetectorParams::default(), *DEFAULT_MODEL);
         let mut most = 0;
         for _ in 0..20 {
             for chunk in minute.chunks(960) {

@@ -172,6 +172,10 @@ struct ScanArgs {
     /// Also write the HTML report (OUT/report/index.html).
     #[arg(long)]
     report: bool,
+    /// A model file to classify with instead of the shipped one (made by the trainer,
+    /// like `models/default.json`). Results are stored per model.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
     /// Analyse only share I of N (0 <= I < N, chosen by file content), e.g.
     /// `--shard $SLURM_ARRAY_TASK_ID/8`; merge the N outputs with `blastscan merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -219,7 +223,10 @@ impl ScanArgs {
         let params = DetectorParams { threshold: self.threshold, ..DetectorParams::default() };
         Ok(ScanConfig {
             params,
-            model: model::DEFAULT_MODEL,
+            model: match &self.model {
+                Some(path) => model::load(path)?,
+                None => *model::DEFAULT_MODEL,
+            },
             threads: self.threads,
             progress: !self.quiet && std::io::stderr().is_terminal(),
             shard: self.shard,

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{Linear, Model};
+use crate::classify::Model;
 use crate::detect::DetectorParams;
 use crate::error::Error;
 use crate::export::write_atomic;
@@ -89,21 +89,7 @@ pub fn fingerprint(params: &DetectorParams, model: &Model) -> String {
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     let analysis = DetectorParams { threshold: 0.0, ..*params };
     h.update(serde_json::to_string(&analysis).unwrap_or_default().as_bytes());
-    let (slope, offset) = model.calibration;
-    let Linear { mean, scale, weights, bias } = &model.linear;
-    let linear = mean.iter().chain(scale).chain(weights).chain([bias]);
-    for v in linear.chain([&model.boosted.base, &slope, &offset]) {
-        h.update(&v.to_le_bytes());
-    }
-    for tree in model.boosted.trees {
-        for (feature, threshold) in tree.splits {
-            h.update(&feature.to_le_bytes());
-            h.update(&threshold.to_le_bytes());
-        }
-        for v in tree.leaves {
-            h.update(&v.to_le_bytes());
-        }
-    }
+    h.update(&crate::model::canonical_bytes(model));
     h.finalize().to_hex()[..16].to_string()
 }
 
@@ -281,7 +267,7 @@ mod tests {
         assert_eq!(f(&base, &DEFAULT_MODEL), f(&relabel, &DEFAULT_MODEL));
         let gate = DetectorParams { min_snr_db: 6.0, ..base };
         assert_ne!(f(&base, &DEFAULT_MODEL), f(&gate, &DEFAULT_MODEL));
-        let recalibrated = Model { calibration: (1.0, 0.5), ..DEFAULT_MODEL };
+        let recalibrated = Model { calibration: (1.0, 0.5), ..*DEFAULT_MODEL };
         assert_ne!(f(&base, &DEFAULT_MODEL), f(&base, &recalibrated));
     }
 

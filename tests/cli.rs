@@ -11,7 +11,7 @@ use blastscan::synth::{blast, crack, mix, slam, wind, write_wav, Distance};
 const RATE: u32 = 16000;
 
 fn detect(samples: &[f32], rate: u32) -> Vec<Detection> {
-    let mut d = Detector::new(rate, DetectorParams::default(), DEFAULT_MODEL);
+    let mut d = Detector::new(rate, DetectorParams::default(), *DEFAULT_MODEL);
     for chunk in samples.chunks(4096) {
         d.push(chunk);
     }
@@ -137,7 +137,7 @@ fn analyse(path: &Path) -> blastscan::index::Recording {
         path: path.to_path_buf(),
         display: path.display().to_string(),
     };
-    blastscan::pipeline::analyse_file(&input, DetectorParams::default(), DEFAULT_MODEL)
+    blastscan::pipeline::analyse_file(&input, DetectorParams::default(), *DEFAULT_MODEL)
 }
 
 #[test]
@@ -272,4 +272,50 @@ fn generated_wav_round_trips_through_the_scan() {
     assert_eq!(rec.error, None);
     assert_eq!((rec.sample_rate, rec.channels), (8000, 1));
     assert!((rec.duration_s - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_model_file_replaces_the_shipped_one_and_a_model_for_other_inputs_is_refused() {
+    let tmp = tempfile::tempdir().expect("temp");
+    let shipped: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("models/default.json")).expect("model"))
+            .expect("json");
+    let scan = |model: &Path, out: &str| {
+        blastscan()
+            .args(["scan", "--quiet", "--model"])
+            .arg(model)
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .arg(root().join("sample_audio"))
+            .output()
+            .expect("run")
+    };
+    let explosions = |out: &str| -> u64 {
+        let index: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(tmp.path().join(out).join("index.json")).expect("index"),
+        )
+        .expect("json");
+        index["summary"]["explosions"].as_u64().expect("count")
+    };
+    // The same weights from a file: the same index as the embedded model.
+    let same = tmp.path().join("same.json");
+    std::fs::write(&same, serde_json::to_vec(&shipped).expect("json")).expect("write");
+    assert_eq!(scan(&same, "a").status.code(), Some(0));
+    // Calibrated to say "explosion" far more readily: more explosions.
+    let mut eager = shipped.clone();
+    eager["calibration"][1] =
+        serde_json::json!(shipped["calibration"][1].as_f64().expect("offset") + 4.0);
+    let eager_path = tmp.path().join("eager.json");
+    std::fs::write(&eager_path, serde_json::to_vec(&eager).expect("json")).expect("write");
+    assert_eq!(scan(&eager_path, "b").status.code(), Some(0));
+    assert!(explosions("b") > explosions("a"), "{} vs {}", explosions("b"), explosions("a"));
+    // Trained on other inputs: refused, naming the file and why.
+    let mut other = shipped.clone();
+    other["inputs"].as_array_mut().expect("inputs").truncate(10);
+    let other_path = tmp.path().join("other.json");
+    std::fs::write(&other_path, serde_json::to_vec(&other).expect("json")).expect("write");
+    let run = scan(&other_path, "c");
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("other.json") && err.contains("other inputs"), "{err}");
 }
