@@ -33,6 +33,7 @@ pub mod stft;
 pub mod store;
 pub mod synth;
 pub mod tracks;
+pub mod train;
 pub mod transcript;
 pub mod whatsapp;
 

@@ -1,0 +1,478 @@
+//! Training the explosion classifier (an L2-regularised logistic regression and depth-3
+//! boosted trees, their log-odds averaged, then Platt-scaled) from labelled recordings.
+//!
+//! Used by `blastscan train` (a model for an investigator's own material) and by the
+//! project's trainer (`cargo run --release --example train`, which makes the shipped
+//! `models/default.json`). Every transient the detector reports is an example: positive
+//! when it is the detection the scorer would match to a reference explosion, negative
+//! otherwise (gunshots, impacts, speech, second onsets inside a blast's tail); those on
+//! thunder or fireworks are left out. The regression is fitted by Newton-Raphson (IRLS)
+//! on standardised inputs, the trees by Newton boosting on quantile-binned inputs.
+
+// Matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
+use std::path::Path;
+
+use crate::classify::{Boosted, Linear, Model, Tree, INPUTS, TREE_LEAVES, TREE_SPLITS};
+use crate::detect::{Detector, DetectorParams};
+use crate::discover::{discover, Input};
+use crate::error::Error;
+use crate::eval::{base_name, match_recording, Labels, Outcome, COLLAR_S};
+use crate::model::DEFAULT_MODEL;
+use crate::pipeline::{self, analyse_with};
+
+const N: usize = INPUTS;
+/// L2 penalty on the standardised weights of the logistic regression (in units of summed
+/// log-loss). Chosen by the recording-held-out cross-validation printed below (tried 3,
+/// 10, 30, 100 for the regression alone).
+const L2: f64 = 30.0;
+/// Boosting rounds (trees), the shrinkage of each tree, the fewest examples a leaf may
+/// hold, the L2 penalty on leaf values, and quantile bins per input. Chosen by the
+/// recording-held-out cross-validation printed below (see the README).
+const TREES: usize = 300;
+const LEARNING_RATE: f64 = 0.05;
+const MIN_LEAF: usize = 10;
+const LAMBDA: f64 = 1.0;
+const BINS: usize = 64;
+/// Folds of the recording-held-out cross-validation.
+pub const FOLDS: usize = 8;
+
+/// One candidate transient with its model inputs and what it really was.
+pub struct Example {
+    /// Which set (folder) it came from.
+    pub set: usize,
+    /// The recording's file name.
+    pub file: String,
+    /// What the candidate is a sound of, for source-held-out folds: the labelled event's
+    /// source package (`boswars-data`, ...), or the recording for unlabelled sound
+    /// (speech, background).
+    pub group: String,
+    /// Onset, seconds.
+    pub start_s: f64,
+    /// The model inputs ([`crate::classify::model_inputs`]).
+    pub x: Box<[f32; N]>,
+    /// 1 for a blast, 0 for anything else.
+    pub y: f64,
+}
+
+/// The candidates of a set of recordings, and how many blasts the labels hold.
+pub struct Collected {
+    /// Every candidate not on thunder or fireworks.
+    pub examples: Vec<Example>,
+    /// Labelled blasts (candidates or not): recall counts against these.
+    pub blasts: usize,
+    /// Recordings that could not be analysed, with the reason.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Which recordings of a folder the labels describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// All of them: a recording the labels do not name holds no labelled sound.
+    All,
+    /// Only those the labels name (an investigator labels a few of many).
+    Named,
+}
+
+/// Runs the detector over `inputs` (in parallel, see [`pipeline::par_map`]), keeping each
+/// detection's model inputs, and labels each candidate from `labels` as the scorer
+/// would.
+pub fn collect(
+    set: usize,
+    inputs: &[Input],
+    labels: &Labels,
+    scope: Scope,
+    params: DetectorParams,
+    progress: bool,
+) -> Collected {
+    let inputs: Vec<&Input> = inputs
+        .iter()
+        .filter(|i| scope == Scope::All || labels.by_file.contains_key(&base_name(&i.display)))
+        .collect();
+    let blasts = inputs
+        .iter()
+        .flat_map(|i| labels.by_file.get(&base_name(&i.display)).into_iter().flatten())
+        .filter(|r| r.class == "explosion")
+        .count();
+    let analysed = pipeline::par_map(&inputs, "recordings", progress, |input| {
+        let keep = |rate| Detector::new(rate, params, *DEFAULT_MODEL).keeping_model_inputs();
+        analyse_with(input, keep)
+    });
+    let mut collected = Collected { examples: Vec::new(), blasts, failed: Vec::new() };
+    for (input, rec) in inputs.iter().zip(analysed) {
+        if let Some(e) = rec.error {
+            collected.failed.push((input.display.clone(), e));
+            continue;
+        }
+        let name = base_name(&input.display);
+        let refs = labels.by_file.get(&name).map(Vec::as_slice).unwrap_or(&[]);
+        let starts: Vec<f64> = rec.detections.iter().map(|d| d.start_s).collect();
+        let (outcomes, _, _) = match_recording(&starts, refs, COLLAR_S);
+        for (d, o) in rec.detections.into_iter().zip(outcomes) {
+            let Some(x) = d.model_inputs else { continue };
+            if o == Outcome::Ignored {
+                continue;
+            }
+            let y = if o == Outcome::Hit { 1.0 } else { 0.0 };
+            let under = refs.iter().find(|r| {
+                r.onset_s - COLLAR_S <= d.start_s
+                    && d.start_s <= r.offset_s.max(r.onset_s + COLLAR_S)
+                    && !r.source.is_empty()
+            });
+            let group = match under {
+                Some(r) => r.source.split(':').next().unwrap_or_default().to_string(),
+                None => format!("{set}/{name}"),
+            };
+            let file = name.clone();
+            collected.examples.push(Example { set, file, group, start_s: d.start_s, x, y });
+        }
+    }
+    collected
+}
+
+/// [`collect`] over a folder holding recordings and their `labels.csv`.
+pub fn collect_dir(set: usize, dir: &Path, params: DetectorParams) -> Result<Collected, Error> {
+    let labels = Labels::read(&dir.join("labels.csv"))?;
+    let inputs = discover(&[dir.to_path_buf()], &mut Vec::new())?;
+    Ok(collect(set, &inputs, &labels, Scope::All, params, false))
+}
+
+/// Fits both halves of the model to the same examples (uncalibrated).
+pub fn fit(examples: &[&Example]) -> Model {
+    Model { linear: fit_linear(examples), boosted: fit_boosted(examples), calibration: (1.0, 0.0) }
+}
+
+/// Fits the logistic regression: Newton-Raphson (IRLS) on standardised inputs with an
+/// L2 penalty.
+fn fit_linear(examples: &[&Example]) -> Linear {
+    let n = examples.len() as f64;
+    let mut mean = [0f32; N];
+    let mut scale = [0f32; N];
+    for j in 0..N {
+        let m = examples.iter().map(|e| f64::from(e.x[j])).sum::<f64>() / n;
+        let v = examples.iter().map(|e| (f64::from(e.x[j]) - m).powi(2)).sum::<f64>() / n;
+        mean[j] = m as f32;
+        scale[j] = v.sqrt().max(1e-3) as f32;
+    }
+    let dim = N + 1;
+    let rows: Vec<Vec<f64>> = examples
+        .iter()
+        .map(|e| {
+            let mut r = vec![1.0; dim];
+            for j in 0..N {
+                r[j + 1] = f64::from((e.x[j] - mean[j]) / scale[j]);
+            }
+            r
+        })
+        .collect();
+    let mut w = vec![0f64; dim];
+    for _ in 0..30 {
+        let mut grad = vec![0f64; dim];
+        let mut hess = vec![vec![0f64; dim]; dim];
+        for (r, e) in rows.iter().zip(examples) {
+            let z: f64 = r.iter().zip(&w).map(|(a, b)| a * b).sum();
+            let p = 1.0 / (1.0 + (-z).exp());
+            let q = p * (1.0 - p);
+            for a in 0..dim {
+                grad[a] += (p - e.y) * r[a];
+                let qa = q * r[a];
+                for b in a..dim {
+                    hess[a][b] += qa * r[b];
+                }
+            }
+        }
+        for a in 0..dim {
+            for b in 0..a {
+                hess[a][b] = hess[b][a];
+            }
+        }
+        for a in 1..dim {
+            grad[a] += L2 * w[a];
+            hess[a][a] += L2;
+        }
+        let step = solve(hess, grad);
+        let mut change = 0.0;
+        for a in 0..dim {
+            w[a] -= step[a];
+            change += step[a].abs();
+        }
+        if change < 1e-7 {
+            break;
+        }
+    }
+    let mut weights = [0f32; N];
+    for j in 0..N {
+        weights[j] = w[j + 1] as f32;
+    }
+    Linear { mean, scale, weights, bias: w[0] as f32 }
+}
+
+/// Fits gradient-boosted trees: each tree is grown on the gradient and hessian of the
+/// log-loss at the current scores (Newton boosting), depth-first to [`crate::classify::TREE_DEPTH`], on
+/// inputs binned at their quantiles; a leaf adds `-G / (H + LAMBDA)`, shrunk by
+/// [`LEARNING_RATE`].
+fn fit_boosted(examples: &[&Example]) -> Boosted {
+    let n = examples.len();
+    let cuts: Vec<Vec<f32>> = (0..N).map(|j| cut_points(examples.iter().map(|e| e.x[j]))).collect();
+    // bins[i * N + j]: how many cuts of input j lie below example i's value, so a split
+    // at cut b sends the example left exactly when its bin is <= b.
+    let bins: Vec<u8> = examples
+        .iter()
+        .flat_map(|e| {
+            cuts.iter().enumerate().map(|(j, c)| c.partition_point(|&t| t < e.x[j]) as u8)
+        })
+        .collect();
+    let share = examples.iter().map(|e| e.y).sum::<f64>() / n as f64;
+    let share = share.clamp(1e-3, 1.0 - 1e-3);
+    let base = (share / (1.0 - share)).ln();
+    let mut score = vec![base; n];
+    let mut trees = Vec::with_capacity(TREES);
+    for _ in 0..TREES {
+        let (g, h): (Vec<f64>, Vec<f64>) = examples
+            .iter()
+            .zip(&score)
+            .map(|(e, &z)| {
+                let p = 1.0 / (1.0 + (-z).exp());
+                (p - e.y, (p * (1.0 - p)).max(1e-6))
+            })
+            .unzip();
+        let tree = grow(&bins, &cuts, &g, &h);
+        for (z, e) in score.iter_mut().zip(examples) {
+            *z += f64::from(tree.eval(&e.x));
+        }
+        trees.push(tree);
+    }
+    // The trainer makes a dozen models and exits: leaking them keeps `Model` `Copy`, with
+    // its trees in a `&'static` slice like the generated `src/model.rs`.
+    Boosted { base: base as f32, trees: Box::leak(trees.into_boxed_slice()) }
+}
+
+/// Up to [`BINS`] thresholds for one input: midpoints between neighbouring distinct
+/// quantiles of its values.
+fn cut_points(values: impl Iterator<Item = f32>) -> Vec<f32> {
+    let mut v: Vec<f32> = values.collect();
+    v.sort_by(f32::total_cmp);
+    v.dedup();
+    if v.len() > BINS {
+        let last = v.len() - 1;
+        v = (0..=BINS).map(|k| v[k * last / BINS]).collect();
+        v.dedup();
+    }
+    v.windows(2).map(|w| w[0] + (w[1] - w[0]) / 2.0).collect()
+}
+
+/// Grows one tree over all examples, breadth first.
+fn grow(bins: &[u8], cuts: &[Vec<f32>], g: &[f64], h: &[f64]) -> Tree {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); TREE_SPLITS + TREE_LEAVES];
+    members[0] = (0..g.len()).collect();
+    let mut splits = [(0u16, f32::INFINITY); TREE_SPLITS];
+    for node in 0..TREE_SPLITS {
+        let here = std::mem::take(&mut members[node]);
+        let (left, right) = match best_split(&here, bins, cuts, g, h) {
+            Some((j, b)) => {
+                splits[node] = (j as u16, cuts[j][b]);
+                here.iter().partition(|&&i| usize::from(bins[i * N + j]) <= b)
+            }
+            None => (here, Vec::new()),
+        };
+        members[2 * node + 1] = left;
+        members[2 * node + 2] = right;
+    }
+    let mut leaves = [0f32; TREE_LEAVES];
+    for (leaf, value) in leaves.iter_mut().enumerate() {
+        let m = &members[TREE_SPLITS + leaf];
+        let (gs, hs) = m.iter().fold((0.0, 0.0), |(a, b), &i| (a + g[i], b + h[i]));
+        *value = (-gs / (hs + LAMBDA) * LEARNING_RATE) as f32;
+    }
+    Tree { splits, leaves }
+}
+
+/// The `(input, cut)` that most lowers the regularised loss, leaving at least
+/// [`MIN_LEAF`] examples on each side; `None` if no split helps.
+fn best_split(
+    members: &[usize],
+    bins: &[u8],
+    cuts: &[Vec<f32>],
+    g: &[f64],
+    h: &[f64],
+) -> Option<(usize, usize)> {
+    if members.len() < 2 * MIN_LEAF {
+        return None;
+    }
+    let gain_of = |gs: f64, hs: f64| gs * gs / (hs + LAMBDA);
+    let (gt, ht) = members.iter().fold((0.0, 0.0), |(a, b), &i| (a + g[i], b + h[i]));
+    let parent = gain_of(gt, ht);
+    let mut best: Option<(f64, usize, usize)> = None;
+    let mut hist: Vec<(f64, f64, usize)> = Vec::with_capacity(BINS + 1);
+    for (j, c) in cuts.iter().enumerate() {
+        if c.is_empty() {
+            continue;
+        }
+        hist.clear();
+        hist.resize(c.len() + 1, (0.0, 0.0, 0));
+        for &i in members {
+            let cell = &mut hist[usize::from(bins[i * N + j])];
+            cell.0 += g[i];
+            cell.1 += h[i];
+            cell.2 += 1;
+        }
+        let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0);
+        for (b, cell) in hist[..c.len()].iter().enumerate() {
+            gl += cell.0;
+            hl += cell.1;
+            nl += cell.2;
+            if nl < MIN_LEAF || members.len() - nl < MIN_LEAF {
+                continue;
+            }
+            let gain = gain_of(gl, hl) + gain_of(gt - gl, ht - hl) - parent;
+            if gain > 1e-9 && best.is_none_or(|(top, _, _)| gain > top) {
+                best = Some((gain, j, b));
+            }
+        }
+    }
+    best.map(|(_, j, b)| (j, b))
+}
+
+/// Fits `sigmoid(a * score + b)` to labels by Newton-Raphson (Platt 1999, "Probabilistic
+/// outputs for support vector machines"), with Platt's smoothed targets.
+pub fn platt(scores: &[f32], ys: &[f64]) -> (f32, f32) {
+    let pos = ys.iter().filter(|y| **y > 0.5).count() as f64;
+    let neg = ys.len() as f64 - pos;
+    let (hi, lo) = ((pos + 1.0) / (pos + 2.0), 1.0 / (neg + 2.0));
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    for _ in 0..100 {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
+        for (&z, &y) in scores.iter().zip(ys) {
+            let z = f64::from(z);
+            let t = if y > 0.5 { hi } else { lo };
+            let p = 1.0 / (1.0 + (-(a * z + b)).exp());
+            let q = p * (1.0 - p);
+            ga += (p - t) * z;
+            gb += p - t;
+            haa += q * z * z;
+            hab += q * z;
+            hbb += q;
+        }
+        let det = haa * hbb - hab * hab;
+        if det.abs() < 1e-12 {
+            break;
+        }
+        let da = (hbb * ga - hab * gb) / det;
+        let db = (haa * gb - hab * ga) / det;
+        a -= da;
+        b -= db;
+        if da.abs() + db.abs() < 1e-9 {
+            break;
+        }
+    }
+    (a as f32, b as f32)
+}
+
+/// Gaussian elimination with partial pivoting.
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+    let n = b.len();
+    for c in 0..n {
+        let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).unwrap_or(c);
+        a.swap(c, p);
+        b.swap(c, p);
+        let d = a[c][c];
+        if d.abs() < 1e-12 {
+            continue;
+        }
+        for r in 0..n {
+            if r != c {
+                let f = a[r][c] / d;
+                if f == 0.0 {
+                    continue;
+                }
+                for k in c..n {
+                    a[r][k] -= f * a[c][k];
+                }
+                b[r] -= f * b[c];
+            }
+        }
+    }
+    (0..n).map(|i| if a[i][i].abs() < 1e-12 { 0.0 } else { b[i] / a[i][i] }).collect()
+}
+
+/// Scores every example with a model that did not see its fold, then calibrates the
+/// scores (Platt scaling on the out-of-sample scores: the in-sample fit is
+/// overconfident). Returns the probabilities and the calibration.
+pub fn cross_validate(
+    examples: &[Example],
+    fold_of: impl Fn(&Example) -> usize,
+) -> (Vec<f32>, (f32, f32)) {
+    let mut scores = vec![0f32; examples.len()];
+    for fold in 0..FOLDS {
+        let train: Vec<&Example> = examples.iter().filter(|e| fold_of(e) != fold).collect();
+        let model = fit(&train);
+        for (i, e) in examples.iter().enumerate() {
+            if fold_of(e) == fold {
+                scores[i] = model.score(&e.x);
+            }
+        }
+    }
+    let ys: Vec<f64> = examples.iter().map(|e| e.y).collect();
+    let calibration = platt(&scores, &ys);
+    let sigmoid = |z: f32| 1.0 / (1.0 + (-(calibration.0 * z + calibration.1)).exp());
+    (scores.iter().map(|&z| sigmoid(z)).collect(), calibration)
+}
+
+/// `0..n` in an order drawn by `seed` (Fisher-Yates with SplitMix64: deterministic, so a
+/// draw can be repeated).
+pub fn shuffled(n: usize, seed: u64) -> Vec<usize> {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
+/// True and false positives at `threshold`.
+pub fn counts<'a>(
+    scored: impl Iterator<Item = (&'a Example, &'a f32)>,
+    threshold: f32,
+) -> (usize, usize) {
+    scored.filter(|(_, &p)| p >= threshold).fold((0, 0), |(tp, fp), (e, _)| {
+        if e.y > 0.5 {
+            (tp + 1, fp)
+        } else {
+            (tp, fp + 1)
+        }
+    })
+}
+
+/// Precision, recall and F1, with recall over every labelled blast (a blast that never
+/// became a candidate counts as missed), as the scorer counts.
+pub fn figures(tp: usize, fp: usize, blasts: usize) -> [f64; 3] {
+    let precision = tp as f64 / (tp + fp).max(1) as f64;
+    let recall = tp as f64 / blasts.max(1) as f64;
+    [precision, recall, 2.0 * precision * recall / (precision + recall).max(1e-9)]
+}
+
+/// Precision, recall and F1 at `threshold` in words, as the scorer counts them: recall is
+/// over every labelled blast, including those the detector never made a candidate of.
+pub fn report<'a>(
+    scored: impl Iterator<Item = (&'a Example, &'a f32)>,
+    threshold: f32,
+    blasts: usize,
+) -> String {
+    let scored: Vec<_> = scored.collect();
+    let pos = scored.iter().filter(|(e, _)| e.y > 0.5).count();
+    let (tp, fp) = counts(scored.iter().copied(), threshold);
+    let [precision, recall, f1] = figures(tp, fp, blasts);
+    format!(
+        "precision {precision:.3} recall {recall:.3} F1 {f1:.3} \
+         ({tp} of {blasts} blasts, {fp} false alarms; {pos} blasts became candidates)"
+    )
+}
