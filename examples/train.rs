@@ -32,7 +32,8 @@ use blastscan::detect::DetectorParams;
 use blastscan::discover::discover;
 use blastscan::model::ModelFile;
 use blastscan::train::{
-    collect_dir, counts, cross_validate, figures, fit, report, shuffled, Example, FOLDS,
+    collect_dir, counts, cross_validate, encode_examples, figures, fit, report, shuffled, Example,
+    FOLDS,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -219,9 +220,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if check_only {
         return Ok(());
     }
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let out = models.join("default.json");
     std::fs::write(&out, render(&model, &args)?)?;
     eprintln!("wrote {}", out.display());
+    // What `blastscan train` adds an investigator's examples to.
+    let out = models.join("training-examples.bin");
+    std::fs::write(&out, encode_examples(&all))?;
+    eprintln!("wrote {} ({} examples)", out.display(), all.len());
     Ok(())
 }
 

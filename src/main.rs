@@ -14,7 +14,9 @@ use blastscan::detect::DetectorParams;
 use blastscan::index::Index;
 use blastscan::link::LinkConfig;
 use blastscan::pipeline::ScanConfig;
-use blastscan::{batch, clips, eval, export, messages, model, query, report, tracks, Error};
+use blastscan::{
+    batch, clips, discover, eval, export, messages, model, query, report, tracks, train, Error,
+};
 
 #[derive(Parser, Debug)]
 #[command(name = "blastscan", version, about = "Find probable explosions in field recordings")]
@@ -40,6 +42,23 @@ enum Command {
     Query(QueryArgs),
     /// Union several output folders (e.g. the shards of a cluster run) into one.
     Merge(MergeArgs),
+    /// Make a model for your own material: label a few recordings (as for `eval`) and get
+    /// a model file for `scan --model`, trained on the shipped examples plus yours.
+    Train(TrainArgs),
+}
+
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// Your recordings (files or folders); those the labels name are used.
+    #[arg(required = true)]
+    recordings: Vec<PathBuf>,
+    /// Your labels: CSV with file,onset_s,offset_s,class (class `explosion` for blasts,
+    /// anything else for other sounds; `thunder` and `fireworks` are left out).
+    #[arg(long)]
+    labels: PathBuf,
+    /// The model file to write.
+    #[arg(long, short, default_value = "blastscan-model.json")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -278,6 +297,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Query(args) => run_query(&args),
         Command::Merge(args) => run_merge(&args),
+        Command::Train(args) => run_train(&args),
     }
 }
 
@@ -396,6 +416,77 @@ fn run_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
         "merged {} recordings into {}",
         merged.summary.files,
         args.out.join(export::INDEX_JSON).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_train(args: &TrainArgs) -> Result<ExitCode, Error> {
+    let labels = eval::Labels::read(&args.labels)?;
+    let mut skipped = Vec::new();
+    let inputs = discover::discover(&args.recordings, &mut skipped)?;
+    for w in &skipped {
+        eprintln!("blastscan: {w}");
+    }
+    let progress = std::io::stderr().is_terminal();
+    let own = train::collect(
+        0,
+        &inputs,
+        &labels,
+        train::Scope::Named,
+        DetectorParams::default(),
+        progress,
+    );
+    for (path, why) in &own.failed {
+        eprintln!("blastscan: {path}: {why}");
+    }
+    let mut used: Vec<&str> = own.examples.iter().map(|e| e.file.as_str()).collect();
+    used.sort_unstable();
+    used.dedup();
+    if used.is_empty() || own.blasts == 0 {
+        return Err(Error::Usage(format!(
+            "{}: the labels name no explosion in these recordings (files are matched by name); label at least one blast with class `explosion`",
+            args.labels.display()
+        )));
+    }
+    let shipped = train::shipped_examples(1).map_err(|e| {
+        Error::Usage(format!(
+            "the shipped training examples cannot be read ({e}); reinstall blastscan"
+        ))
+    })?;
+    eprintln!(
+        "training on {} shipped examples and {} candidates from {} of your recordings ({} labelled blasts)...",
+        shipped.len(),
+        own.examples.len(),
+        used.len(),
+        own.blasts
+    );
+    let made = train::train_own(&own, &shipped, &model::DEFAULT_MODEL);
+    let line = |[p, r, f, fp]: [f64; 4]| {
+        format!("precision {p:.3} recall {r:.3} F1 {f:.3} ({fp:.0} false alarms)")
+    };
+    eprintln!("on your recordings at 0.3, the shipped model: {}", line(made.shipped));
+    match made.cross_validated {
+        Some(cv) => eprintln!(
+            "on your recordings at 0.3, the new model, each recording held out of its fit: {}",
+            line(cv)
+        ),
+        None => eprintln!(
+            "one labelled recording only: no figure for the new model on recordings it has not seen; label more to get one"
+        ),
+    }
+    if !made.own_calibration {
+        eprintln!(
+            "too few labelled candidates to calibrate on yours: the shipped calibration is kept"
+        );
+    }
+    let file = model::ModelFile::of(&made.model, &[args.labels.display().to_string()]);
+    let json = serde_json::to_vec_pretty(&file)
+        .map_err(|e| Error::Usage(format!("cannot encode the model: {e}")))?;
+    export::write_atomic(&args.out, &json)?;
+    eprintln!(
+        "wrote {}; use it with `blastscan scan --model {}`",
+        args.out.display(),
+        args.out.display()
     );
     Ok(ExitCode::SUCCESS)
 }

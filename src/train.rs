@@ -476,3 +476,225 @@ pub fn report<'a>(
          ({tp} of {blasts} blasts, {fp} false alarms; {pos} blasts became candidates)"
     )
 }
+
+/// The shipped training examples, so `blastscan train` can add an investigator's own
+/// recordings to what the shipped model learnt from (`models/training-examples.bin`,
+/// written by the project's trainer, embedded in the binary).
+const SHIPPED_EXAMPLES: &[u8] = include_bytes!("../models/training-examples.bin");
+
+/// First bytes of an examples file.
+const MAGIC: &[u8; 8] = b"BLASTEX1";
+
+/// A fingerprint of the input names, so examples made for another feature set are refused.
+fn inputs_tag() -> [u8; 8] {
+    let names = crate::classify::input_names().join("\n");
+    let hash = blake3::hash(names.as_bytes());
+    let mut tag = [0u8; 8];
+    tag.copy_from_slice(&hash.as_bytes()[..8]);
+    tag
+}
+
+/// Examples as bytes: a header (magic, the input names' tag, count), each input's
+/// minimum and step, then per example its class (1 byte) and every input quantised to
+/// 16 bits over that input's range (error under 1/65535 of the range: far below what the
+/// fit resolves).
+pub fn encode_examples(examples: &[&Example]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24 + N * 8 + examples.len() * (1 + 2 * N));
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&inputs_tag());
+    out.extend_from_slice(&(examples.len() as u32).to_le_bytes());
+    let mut ranges = Vec::with_capacity(N);
+    for j in 0..N {
+        let (lo, hi) = examples
+            .iter()
+            .map(|e| e.x[j])
+            .fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
+        let lo = if lo <= hi { lo } else { 0.0 };
+        let step = ((hi - lo) / f32::from(u16::MAX)).max(f32::MIN_POSITIVE);
+        out.extend_from_slice(&lo.to_le_bytes());
+        out.extend_from_slice(&step.to_le_bytes());
+        ranges.push((lo, step));
+    }
+    for e in examples {
+        out.push(u8::from(e.y > 0.5));
+        for (j, &(lo, step)) in ranges.iter().enumerate() {
+            let q = ((e.x[j] - lo) / step).round().clamp(0.0, f32::from(u16::MAX)) as u16;
+            out.extend_from_slice(&q.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// Reads examples written by [`encode_examples`] (as set `set`, one group per example).
+pub fn decode_examples(bytes: &[u8], set: usize) -> Result<Vec<Example>, String> {
+    let bad = || "not a blastscan examples file, or a truncated one".to_string();
+    let header = bytes.get(..20).ok_or_else(bad)?;
+    if &header[..8] != MAGIC {
+        return Err(bad());
+    }
+    if header[8..16] != inputs_tag() {
+        return Err(
+            "the examples were made for other model inputs; retrain with this version".into()
+        );
+    }
+    let count = u32::from_le_bytes([header[16], header[17], header[18], header[19]]) as usize;
+    let mut at = 20;
+    let mut word = |bytes: &[u8]| -> Result<[u8; 4], String> {
+        let w = bytes.get(at..at + 4).ok_or_else(bad)?;
+        at += 4;
+        Ok([w[0], w[1], w[2], w[3]])
+    };
+    let mut ranges = Vec::with_capacity(N);
+    for _ in 0..N {
+        let lo = f32::from_le_bytes(word(bytes)?);
+        let step = f32::from_le_bytes(word(bytes)?);
+        ranges.push((lo, step));
+    }
+    let row = 1 + 2 * N;
+    let body = bytes.get(at..).ok_or_else(bad)?;
+    if body.len() != count * row {
+        return Err(bad());
+    }
+    Ok(body
+        .chunks_exact(row)
+        .enumerate()
+        .map(|(i, r)| {
+            let mut x = Box::new([0f32; N]);
+            for (j, &(lo, step)) in ranges.iter().enumerate() {
+                let q = u16::from_le_bytes([r[1 + 2 * j], r[2 + 2 * j]]);
+                x[j] = lo + f32::from(q) * step;
+            }
+            Example {
+                set,
+                file: String::new(),
+                group: format!("shipped/{i}"),
+                start_s: 0.0,
+                x,
+                y: f64::from(r[0]),
+            }
+        })
+        .collect())
+}
+
+/// The examples the shipped model was trained on.
+pub fn shipped_examples(set: usize) -> Result<Vec<Example>, String> {
+    decode_examples(SHIPPED_EXAMPLES, set)
+}
+
+/// How many times each of an investigator's `own` examples counts next to `shipped` ones:
+/// enough for them to weigh a quarter of the shipped examples, between 1 and 20 (by
+/// repetition, which for these fits is nearly weighting).
+pub fn own_weight(shipped: usize, own: usize) -> usize {
+    (shipped / 4).checked_div(own).unwrap_or(1).clamp(1, 20)
+}
+
+/// What [`train_own`] made, and how it and the shipped model do on the investigator's
+/// recordings.
+pub struct OwnModel {
+    /// The new model (shipped examples and the investigator's).
+    pub model: Model,
+    /// The shipped model on the investigator's candidates at 0.3: precision, recall, F1,
+    /// false alarms.
+    pub shipped: [f64; 4],
+    /// The new model, cross-validated with the investigator's recordings held out:
+    /// precision, recall, F1, false alarms. `None` with fewer than two recordings.
+    pub cross_validated: Option<[f64; 4]>,
+    /// Whether the calibration was fitted on the investigator's cross-validated scores
+    /// (else the shipped model's is kept: too few examples to fit one).
+    pub own_calibration: bool,
+}
+
+/// Trains a model on the shipped examples plus `own` (an investigator's labelled
+/// recordings, each held out in turn to say how the model does on recordings it has not
+/// seen). The investigator's examples count [`own_weight`] times each, so a few labelled
+/// recordings of a new place weigh as much as a quarter of the shipped examples.
+pub fn train_own(own: &Collected, shipped: &[Example], default: &Model) -> OwnModel {
+    let weight = own_weight(shipped.len(), own.examples.len());
+    let at = |scores: &[f32]| {
+        let (tp, fp) = counts(own.examples.iter().zip(scores), 0.3);
+        let [p, r, f] = figures(tp, fp, own.blasts);
+        [p, r, f, fp as f64]
+    };
+    let shipped_scores: Vec<f32> =
+        own.examples.iter().map(|e| default.confidence_of(&e.x)).collect();
+    let mut files: Vec<&str> = own.examples.iter().map(|e| e.file.as_str()).collect();
+    files.sort_unstable();
+    files.dedup();
+    let folds = files.len().min(FOLDS);
+    let fold_of = |e: &Example| files.binary_search(&e.file.as_str()).unwrap_or(0) % folds.max(1);
+    let mut scores = vec![0f32; own.examples.len()];
+    if folds >= 2 {
+        for fold in 0..folds {
+            let mine = own.examples.iter().filter(|e| fold_of(e) != fold);
+            let train: Vec<&Example> =
+                shipped.iter().chain(mine.flat_map(|e| std::iter::repeat_n(e, weight))).collect();
+            let model = fit(&train);
+            for (s, e) in scores.iter_mut().zip(&own.examples) {
+                if fold_of(e) == fold {
+                    *s = model.score(&e.x);
+                }
+            }
+        }
+    }
+    let ys: Vec<f64> = own.examples.iter().map(|e| e.y).collect();
+    let positives = ys.iter().filter(|y| **y > 0.5).count();
+    let own_calibration = folds >= 2 && positives >= 5 && ys.len() - positives >= 5;
+    let calibration = if own_calibration { platt(&scores, &ys) } else { default.calibration };
+    let cross_validated = (folds >= 2).then(|| {
+        let (slope, offset) = calibration;
+        let probabilities: Vec<f32> =
+            scores.iter().map(|&z| 1.0 / (1.0 + (-(slope * z + offset)).exp())).collect();
+        at(&probabilities)
+    });
+    let mine = own.examples.iter().flat_map(|e| std::iter::repeat_n(e, weight));
+    let all: Vec<&Example> = shipped.iter().chain(mine).collect();
+    let model = Model { calibration, ..fit(&all) };
+    OwnModel { model, shipped: at(&shipped_scores), cross_validated, own_calibration }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(y: f64, v: f32) -> Example {
+        let mut x = Box::new([0f32; N]);
+        for (j, slot) in x.iter_mut().enumerate() {
+            *slot = v * (j as f32 + 1.0) - 3.0;
+        }
+        Example { set: 0, file: String::new(), group: String::new(), start_s: 0.0, x, y }
+    }
+
+    #[test]
+    fn examples_survive_their_file_form_to_within_the_quantisation_step() {
+        let examples = [example(1.0, 0.5), example(0.0, -2.25), example(0.0, 7.0)];
+        let refs: Vec<&Example> = examples.iter().collect();
+        let back = decode_examples(&encode_examples(&refs), 3).expect("decode");
+        assert_eq!(back.len(), 3);
+        for (a, b) in examples.iter().zip(&back) {
+            assert_eq!(a.y, b.y);
+            assert_eq!(b.set, 3);
+            for j in 0..N {
+                let range = 9.25 * (j as f32 + 1.0);
+                assert!((a.x[j] - b.x[j]).abs() <= range / 65535.0 + 1e-4, "{j}");
+            }
+        }
+        let mut broken = encode_examples(&refs);
+        broken.truncate(broken.len() - 1);
+        assert!(decode_examples(&broken, 0).is_err());
+    }
+
+    #[test]
+    fn own_examples_weigh_a_quarter_of_the_shipped_within_bounds() {
+        assert_eq!(own_weight(8000, 200), 10);
+        assert_eq!(own_weight(8000, 10), 20);
+        assert_eq!(own_weight(8000, 5000), 1);
+        assert_eq!(own_weight(8000, 0), 1);
+    }
+
+    #[test]
+    fn the_shipped_examples_load() {
+        let examples = shipped_examples(0).expect("shipped examples");
+        assert!(examples.len() > 1000);
+        assert!(examples.iter().any(|e| e.y > 0.5) && examples.iter().any(|e| e.y < 0.5));
+    }
+}
