@@ -138,6 +138,38 @@ fn stages(c: &mut Criterion) {
             frames
         })
     });
+    // The whole detector at the analysis rate: STFT, onset picking, measuring and
+    // classifying every candidate. Less `stft_8k`, what finding and judging transients costs.
+    group.bench_function("detect_8k", |b| {
+        b.iter(|| {
+            let mut detector =
+                Detector::new(ANALYSIS_RATE, DetectorParams::default(), *DEFAULT_MODEL);
+            for chunk in at_8k.chunks(4096) {
+                detector.push(chunk);
+            }
+            detector.finish().len()
+        })
+    });
+    group.finish();
+    // The classifier alone, per candidate (300 trees and a linear model over the inputs).
+    let candidates = {
+        let mut detector = Detector::new(ANALYSIS_RATE, DetectorParams::default(), *DEFAULT_MODEL)
+            .keeping_model_inputs();
+        detector.push(&at_8k);
+        detector.finish()
+    };
+    let inputs: Vec<_> = candidates.iter().filter_map(|d| d.model_inputs.clone()).collect();
+    eprintln!(
+        "{} candidates in {} s of bench audio ({:.0} per hour)",
+        inputs.len(),
+        SECONDS,
+        inputs.len() as f64 * 3600.0 / SECONDS
+    );
+    let mut group = c.benchmark_group("classifier");
+    group.throughput(Throughput::Elements(inputs.len().max(1) as u64));
+    group.bench_function("every_candidate", |b| {
+        b.iter(|| inputs.iter().map(|x| DEFAULT_MODEL.confidence_of(x)).sum::<f32>())
+    });
     group.finish();
 }
 
