@@ -29,7 +29,6 @@ use std::path::{Path, PathBuf};
 
 use blastscan::classify::{input_names, Model};
 use blastscan::detect::DetectorParams;
-use blastscan::discover::discover;
 use blastscan::model::ModelFile;
 use blastscan::train::{
     collect_dir, counts, cross_validate, encode_examples, figures, fit, report, shuffled, Example,
@@ -207,9 +206,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The held-out test sets, scored by the model that would be written.
     for (k, dir) in tests.iter().enumerate() {
         let collected = collect_dir(args.len() + k, Path::new(dir), params)?;
-        let (found, labelled) = (collected.examples, collected.blasts);
+        let (found, labelled, hours) = (collected.examples, collected.blasts, collected.hours);
         let scored: Vec<f32> = found.iter().map(|e| model.confidence_of(&e.x)).collect();
-        let hours = found_hours(Path::new(dir))?;
         let (_, fp) = counts(found.iter().zip(&scored), 0.3);
         eprintln!(
             "held-out test (never fitted), {dir} at 0.3: {} {:.1} false alarms/h",
@@ -229,22 +227,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&out, encode_examples(&all))?;
     eprintln!("wrote {} ({} examples)", out.display(), all.len());
     Ok(())
-}
-
-/// Hours of audio in the recordings of `dir` (decoded: what the detector analysed).
-fn found_hours(dir: &Path) -> Result<f64, Box<dyn std::error::Error>> {
-    let inputs = discover(&[dir.to_path_buf()], &mut Vec::new())?;
-    let mut seconds = 0.0;
-    for input in &inputs {
-        let mut decoder = blastscan::decode::Decoder::open(&input.path)?;
-        let mut chunk = Vec::new();
-        let mut samples = 0usize;
-        while decoder.next_chunk(&mut chunk)? {
-            samples += chunk.len();
-        }
-        seconds += samples as f64 / f64::from(decoder.info().sample_rate.max(1));
-    }
-    Ok(seconds / 3600.0)
 }
 
 /// The model file (`models/default.json`): pretty JSON, see [`blastscan::model`].

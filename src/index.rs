@@ -112,6 +112,16 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// Why part of the recording's audio may be missing (skipped packets, a mended or
+    /// cut-short container), if it may; `None` for a recording decoded whole.
+    pub fn partial_decode(&self) -> Option<String> {
+        let mut why = self.decode_warnings.clone();
+        if self.skipped_packets > 0 {
+            why.insert(0, format!("{} packets skipped", self.skipped_packets));
+        }
+        (!why.is_empty()).then(|| why.join("; "))
+    }
+
     /// Re-draws every detection's label from its confidence at `threshold`.
     pub fn relabel(&mut self, threshold: f32) {
         for d in &mut self.detections {

@@ -325,10 +325,15 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         eprintln!("blastscan: {w}");
     }
     // Partly decoded files of this run: what was lost is evidence too.
-    let partial: Vec<_> =
-        done.index.recordings.iter().filter(|r| r.error.is_none() && is_partial(r)).collect();
-    for rec in partial.iter().take(20) {
-        eprintln!("blastscan: {}: partly decoded: {}", rec.path, partial_reason(rec));
+    let partial: Vec<(&str, String)> = done
+        .index
+        .recordings
+        .iter()
+        .filter(|r| r.error.is_none())
+        .filter_map(|r| Some((r.path.as_str(), r.partial_decode()?)))
+        .collect();
+    for (path, why) in partial.iter().take(20) {
+        eprintln!("blastscan: {path}: partly decoded: {why}");
     }
     if partial.len() > 20 {
         eprintln!(
@@ -392,19 +397,6 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
     }
     let incomplete = s.failed > 0 || !partial.is_empty() || !done.discovery_warnings.is_empty();
     Ok(if incomplete { ExitCode::from(2) } else { report_status })
-}
-
-/// Did decoding lose part of the recording (skipped packets, an early end)?
-fn is_partial(rec: &blastscan::index::Recording) -> bool {
-    rec.skipped_packets > 0 || !rec.decode_warnings.is_empty()
-}
-
-fn partial_reason(rec: &blastscan::index::Recording) -> String {
-    let mut why = rec.decode_warnings.join("; ");
-    if rec.skipped_packets > 0 {
-        why = format!("{} packets skipped; {why}", rec.skipped_packets);
-    }
-    why
 }
 
 fn run_merge(args: &MergeArgs) -> Result<ExitCode, Error> {

@@ -292,7 +292,7 @@ fn page(
         .recordings
         .iter()
         .filter(|r| r.error.is_none())
-        .filter_map(|r| Some((r, partial_decode(r)?)))
+        .filter_map(|r| Some((r, r.partial_decode()?)))
         .collect();
     if !failures.is_empty() || s.failed > 0 || !partial.is_empty() {
         h.push_str("<section class=\"problems\"><h2>Problems</h2><ul>");
@@ -325,15 +325,6 @@ fn page(
     }
     let _ = write!(h, "</main>\n<script>{SCRIPT}</script>\n</body></html>\n");
     h
-}
-
-/// Why part of a recording's audio may be missing, if it may.
-fn partial_decode(rec: &Recording) -> Option<String> {
-    let mut why = rec.decode_warnings.clone();
-    if rec.skipped_packets > 0 {
-        why.insert(0, format!("{} packets skipped", rec.skipped_packets));
-    }
-    (!why.is_empty()).then(|| why.join("; "))
 }
 
 fn day_of(rec: &Recording) -> Option<String> {
@@ -370,7 +361,7 @@ fn section(h: &mut String, rec: &Recording, cards: &[Card]) {
     if let Some(note) = &rec.date_note {
         let _ = write!(h, "<br><span class=\"muted\">{}</span>", escape(note));
     }
-    if let Some(why) = partial_decode(rec) {
+    if let Some(why) = rec.partial_decode() {
         let _ = write!(h, "<br><span class=\"warn\">partly decoded: {}</span>", escape(&why));
     }
     h.push_str("</p><div class=\"timeline\" title=\"whole recording\">");

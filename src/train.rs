@@ -64,6 +64,8 @@ pub struct Collected {
     pub blasts: usize,
     /// Recordings that could not be analysed, with the reason.
     pub failed: Vec<(String, String)>,
+    /// Hours of audio analysed (for false alarms per hour).
+    pub hours: f64,
 }
 
 /// Which recordings of a folder the labels describe.
@@ -99,12 +101,13 @@ pub fn collect(
         let keep = |rate| Detector::new(rate, params, *DEFAULT_MODEL).keeping_model_inputs();
         analyse_with(input, keep)
     });
-    let mut collected = Collected { examples: Vec::new(), blasts, failed: Vec::new() };
+    let mut collected = Collected { examples: Vec::new(), blasts, failed: Vec::new(), hours: 0.0 };
     for (input, rec) in inputs.iter().zip(analysed) {
         if let Some(e) = rec.error {
             collected.failed.push((input.display.clone(), e));
             continue;
         }
+        collected.hours += rec.duration_s / 3600.0;
         let name = base_name(&input.display);
         let refs = labels.by_file.get(&name).map(Vec::as_slice).unwrap_or(&[]);
         let starts: Vec<f64> = rec.detections.iter().map(|d| d.start_s).collect();
