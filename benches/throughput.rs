@@ -151,7 +151,8 @@ fn stages(c: &mut Criterion) {
         })
     });
     group.finish();
-    // The classifier alone, per candidate (300 trees and a linear model over the inputs).
+    // The classifier alone, per candidate (300 trees and a linear model over the inputs;
+    // the network, if the model has one, apart).
     let candidates = {
         let mut detector = Detector::new(ANALYSIS_RATE, DetectorParams::default(), *DEFAULT_MODEL)
             .keeping_model_inputs();
@@ -170,6 +171,13 @@ fn stages(c: &mut Criterion) {
     group.bench_function("every_candidate", |b| {
         b.iter(|| inputs.iter().map(|x| DEFAULT_MODEL.confidence_of(x)).sum::<f32>())
     });
+    // The network over each candidate's patch, and the patch itself (measured with it).
+    let patches: Vec<_> = candidates.iter().filter_map(|d| d.patch.clone()).collect();
+    if let Some(ensemble) = DEFAULT_MODEL.ensemble {
+        group.bench_function("network_every_candidate", |b| {
+            b.iter(|| patches.iter().map(|p| ensemble.network.log_odds(p)).sum::<f32>())
+        });
+    }
     group.finish();
 }
 

@@ -27,7 +27,7 @@
 
 use std::path::{Path, PathBuf};
 
-use blastscan::classify::{input_names, Model};
+use blastscan::classify::{input_names, Model, PATCH_LEN};
 use blastscan::detect::DetectorParams;
 use blastscan::model::ModelFile;
 use blastscan::train::{
@@ -40,6 +40,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut dump = None;
     if let Some(i) = args.iter().position(|a| a == "--dump") {
         dump = Some(PathBuf::from(args.get(i + 1).ok_or("--dump needs a path")?));
+        args.drain(i..i + 2);
+    }
+    let mut patches = None;
+    if let Some(i) = args.iter().position(|a| a == "--patches") {
+        patches = Some(PathBuf::from(args.get(i + 1).ok_or("--patches needs a folder")?));
         args.drain(i..i + 2);
     }
     let mut draws = 0usize;
@@ -97,6 +102,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let group_fold =
         |e: &Example| order[groups.binary_search(&e.group.as_str()).unwrap_or(0)] % FOLDS;
     let (by_source, _) = cross_validate(&examples, group_fold);
+    if let Some(dir) = &patches {
+        std::fs::create_dir_all(dir)?;
+        let folds: Vec<usize> = examples.iter().map(group_fold).collect();
+        write_patches(&dir.join("train"), &examples, &by_source, &folds)?;
+        let sets: Vec<_> = args.iter().zip(&blasts).map(|(d, b)| (d.clone(), *b)).collect();
+        std::fs::write(dir.join("sets.json"), serde_json::to_string_pretty(&sets)?)?;
+    }
     for (set, dir) in args.iter().enumerate() {
         eprintln!(
             "cross-validated, sources held out, {dir} at 0.3: {}",
@@ -208,6 +220,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let collected = collect_dir(args.len() + k, Path::new(dir), params)?;
         let (found, labelled, hours) = (collected.examples, collected.blasts, collected.hours);
         let scored: Vec<f32> = found.iter().map(|e| model.confidence_of(&e.x)).collect();
+        if let Some(patches) = &patches {
+            let folds = vec![0; found.len()];
+            write_patches(&patches.join(format!("test{k}")), &found, &scored, &folds)?;
+            let hours = serde_json::json!({"dir": dir, "blasts": labelled, "hours": hours});
+            std::fs::write(patches.join(format!("test{k}.json")), hours.to_string())?;
+        }
         let (_, fp) = counts(found.iter().zip(&scored), 0.3);
         eprintln!(
             "held-out test (never fitted), {dir} at 0.3: {} {:.1} false alarms/h",
@@ -226,6 +244,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = models.join("training-examples.bin");
     std::fs::write(&out, encode_examples(&all))?;
     eprintln!("wrote {} ({} examples)", out.display(), all.len());
+    Ok(())
+}
+
+/// Writes `PATH.f32` (each example's patch, little-endian f32, [`PATCH_LEN`] per example)
+/// and `PATH.csv` (what each example is, its fold and the feature model's probability),
+/// for the offline network trainer (`training/train_cnn.py`).
+fn write_patches(
+    path: &Path,
+    examples: &[Example],
+    probability: &[f32],
+    folds: &[usize],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut bytes = Vec::with_capacity(examples.len() * PATCH_LEN * 4);
+    let mut w = csv::Writer::from_path(path.with_extension("csv"))?;
+    w.write_record(["set", "file", "group", "start_s", "y", "fold", "features_p"])?;
+    for ((e, p), fold) in examples.iter().zip(probability).zip(folds) {
+        let patch = e.patch.as_deref().ok_or("an example without a patch")?;
+        bytes.extend(patch.iter().flat_map(|v| v.to_le_bytes()));
+        w.write_record([
+            e.set.to_string(),
+            e.file.clone(),
+            e.group.clone(),
+            format!("{:.3}", e.start_s),
+            e.y.to_string(),
+            fold.to_string(),
+            format!("{p:.6}"),
+        ])?;
+    }
+    w.flush()?;
+    std::fs::write(path.with_extension("f32"), bytes)?;
     Ok(())
 }
 

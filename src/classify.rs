@@ -29,6 +29,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::network::Network;
 use crate::stft::{to_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
 
 /// Frames kept before an onset to measure the background (1.5 s).
@@ -135,8 +136,9 @@ pub fn model_inputs(features: &Features, profile: &Profile) -> [f32; INPUTS] {
     x
 }
 
-/// Measures the [`Profile`] of the transient whose onset is `frames[onset]`.
-pub fn profile(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Profile {
+/// Each sub-band's background level before the onset at `frames[onset]`: the median of
+/// the second before it (skipping the 30 ms the analysis window shares with the onset).
+fn band_background(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> [f32; SUB_BANDS] {
     let before = &frames[..onset];
     let mut background = [0.0f32; SUB_BANDS];
     for (b, bg) in background.iter_mut().enumerate() {
@@ -144,6 +146,46 @@ pub fn profile(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Profil
         scratch.extend(before.iter().rev().skip(3).take(100).map(|f| f.sub_db[b]));
         *bg = if scratch.is_empty() { frames[onset].sub_db[b] } else { median(scratch) };
     }
+    background
+}
+
+/// Frames of 10 ms per time step of a [`patch`].
+pub const PATCH_STEP_FRAMES: usize = 2;
+/// Time steps of a [`patch`] (20 ms each).
+pub const PATCH_STEPS: usize = 160;
+/// Frames of a [`patch`] before the onset (1.2 s); the rest (2 s) follow it.
+pub const PATCH_BEFORE: usize = 60 * PATCH_STEP_FRAMES;
+/// Values of a [`patch`]: every sub-band at every step, time-major.
+pub const PATCH_LEN: usize = PATCH_STEPS * SUB_BANDS;
+
+/// The log-band patch around an onset that [`crate::network`] reads: the level of
+/// each of the [`SUB_BANDS`] sub-bands in 20 ms steps from 1.2 s before the onset to 2 s
+/// after it, in dB over that sub-band's background (as in [`profile`]), clamped to
+/// -20..60 dB and divided by 20. Time-major (`patch[t * SUB_BANDS + band]`). The context
+/// is wider than the profile's on purpose: whether syllables come and go around a
+/// transient says whether it is speech (Piczak 2015 reads log-mel patches the same way;
+/// here the bands are the detector's own, so no second spectrum is computed). Steps
+/// outside the recording are at the background (0).
+pub fn patch(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Box<[f32; PATCH_LEN]> {
+    let background = band_background(frames, onset, scratch);
+    let mut out = Box::new([0.0f32; PATCH_LEN]);
+    for t in 0..PATCH_STEPS {
+        let first = (onset + t * PATCH_STEP_FRAMES).checked_sub(PATCH_BEFORE);
+        let Some(window) = first.and_then(|a| frames.get(a..a + PATCH_STEP_FRAMES)) else {
+            continue;
+        };
+        for (b, &bg) in background.iter().enumerate() {
+            let mean =
+                window.iter().map(|f| from_db(f.sub_db[b])).sum::<f32>() / PATCH_STEP_FRAMES as f32;
+            out[t * SUB_BANDS + b] = ((to_db(mean) - bg).clamp(-20.0, 60.0)) / 20.0;
+        }
+    }
+    out
+}
+
+/// Measures the [`Profile`] of the transient whose onset is `frames[onset]`.
+pub fn profile(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Profile {
+    let background = band_background(frames, onset, scratch);
     let cells = SUB_BANDS * PROFILE_WINDOWS.len();
     let mut level = [0.0f32; SUB_BANDS * 8];
     for (w, &(a, z)) in PROFILE_WINDOWS.iter().enumerate() {
@@ -364,11 +406,15 @@ impl Boosted {
 }
 
 /// The classifier: the mean of a logistic regression's and boosted trees' log-odds,
-/// through Platt scaling.
+/// through Platt scaling; with an [`Ensemble`], that calibrated log-odds is averaged with
+/// a convolutional network's over the candidate's [`patch`] and scaled again.
 ///
-/// The two were fitted to the same examples. With whole recordings, or whole source
-/// sounds, held out, the mean beat either alone: trees find the conjunctions, the linear
-/// part keeps scores sensible on sounds unlike any in training.
+/// The two feature models were fitted to the same examples. With whole recordings, or
+/// whole source sounds, held out, the mean beat either alone: trees find the
+/// conjunctions, the linear part keeps scores sensible on sounds unlike any in training.
+/// The network sees what the coarse profile cannot (syllables coming and going in the
+/// seconds around a transient); averaged with the features it beat both with sources held
+/// out (MODEL.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Model {
     /// The logistic regression.
@@ -378,21 +424,51 @@ pub struct Model {
     /// Platt scaling of the score, fitted on out-of-sample (cross-validated) scores so the
     /// confidence holds on recordings the model has not seen: `sigmoid(slope * z + offset)`.
     pub calibration: (f32, f32),
+    /// The network over the patch, if the model has one.
+    pub ensemble: Option<Ensemble>,
+}
+
+/// A network and how its log-odds join the feature model's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ensemble {
+    /// The network (leaked once per run, like the trees).
+    pub network: &'static Network,
+    /// Platt scaling of the mean of the feature model's calibrated log-odds and the
+    /// network's, fitted on out-of-sample scores: `sigmoid(slope * mean + offset)`.
+    pub calibration: (f32, f32),
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
 }
 
 impl Model {
-    /// Probability that the transient is an explosion.
-    pub fn confidence(&self, features: &Features, profile: &Profile) -> f32 {
-        self.confidence_of(&model_inputs(features, profile))
+    /// Probability that the transient is an explosion, from its model inputs and, if the
+    /// model has a network, its patch (without one, the feature model alone decides).
+    pub fn confidence(&self, x: &[f32; INPUTS], patch: Option<&[f32; PATCH_LEN]>) -> f32 {
+        self.confidence_from_score(self.score(x), patch)
     }
 
-    /// Probability from an input vector ([`model_inputs`]).
-    pub fn confidence_of(&self, x: &[f32; INPUTS]) -> f32 {
+    /// [`Model::confidence`] from the feature model's uncalibrated [`Model::score`] (a
+    /// cross-validated one, when training).
+    pub fn confidence_from_score(&self, score: f32, patch: Option<&[f32; PATCH_LEN]>) -> f32 {
         let (slope, offset) = self.calibration;
-        1.0 / (1.0 + (-(slope * self.score(x) + offset)).exp())
+        let features = slope * score + offset;
+        match (self.ensemble, patch) {
+            (Some(e), Some(patch)) => {
+                let mean = (features + e.network.log_odds(patch)) / 2.0;
+                sigmoid(e.calibration.0 * mean + e.calibration.1)
+            }
+            _ => sigmoid(features),
+        }
     }
 
-    /// The uncalibrated log-odds: the mean of the two models'.
+    /// Probability from the feature model alone ([`model_inputs`]).
+    pub fn confidence_of(&self, x: &[f32; INPUTS]) -> f32 {
+        self.confidence_from_score(self.score(x), None)
+    }
+
+    /// The uncalibrated log-odds: the mean of the two feature models'.
     pub fn score(&self, x: &[f32; INPUTS]) -> f32 {
         (self.linear.score(x) + self.boosted.score(x)) / 2.0
     }
@@ -427,6 +503,7 @@ mod tests {
             },
             boosted: Boosted { base: -1.0, trees: std::slice::from_ref(tree) },
             calibration: (1.0, 0.0),
+            ensemble: None,
         };
         assert_eq!(model.score(&x), (1.0 + (-1.0 + 50.0)) / 2.0);
     }

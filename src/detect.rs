@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{
-    measure, model_inputs, profile, Features, Model, INPUTS, LOOKAHEAD, LOOKBACK,
+    measure, model_inputs, patch, profile, Features, Model, INPUTS, LOOKAHEAD, LOOKBACK, PATCH_LEN,
 };
 use crate::onset::{OnsetParams, OnsetPicker};
 use crate::resample::Resampler;
@@ -102,6 +102,10 @@ pub struct Detection {
     /// [`Detector::keeping_model_inputs`] (for training).
     #[serde(skip)]
     pub model_inputs: Option<Box<[f32; INPUTS]>>,
+    /// The log-band patch around the onset ([`crate::classify::patch`]), kept with the
+    /// model inputs.
+    #[serde(skip)]
+    pub patch: Option<Box<[f32; PATCH_LEN]>>,
     /// Estimated wall-clock time of the peak (ISO 8601), from the recording's `sent_at`,
     /// its duration and `peak_s`; an estimate: phones' clocks and send delays vary.
     #[serde(default)]
@@ -282,7 +286,9 @@ impl Detector {
             return;
         }
         let inputs = model_inputs(&features, &profile(&self.window, at, &mut self.scratch));
-        let confidence = self.model.confidence_of(&inputs);
+        let patch = (self.keep_inputs || self.model.ensemble.is_some())
+            .then(|| patch(&self.window, at, &mut self.scratch));
+        let confidence = self.model.confidence(&inputs, patch.as_deref());
         // The onset function peaks when the frame's centre reaches the rise; half a hop earlier
         // is the best estimate of where the sound starts.
         let start_s = (frame_time_s(onset) - HOP_S / 2.0).max(0.0);
@@ -301,6 +307,7 @@ impl Detector {
             clipped,
             features,
             model_inputs: self.keep_inputs.then(|| Box::new(inputs)),
+            patch: patch.filter(|_| self.keep_inputs),
             wall_clock_estimate: None,
             transcript: None,
         };
@@ -356,6 +363,7 @@ mod tests {
             clipped: false,
             features: Features { jump_db: rise_db, ..Features::default() },
             model_inputs: None,
+            patch: None,
             wall_clock_estimate: None,
             transcript: None,
         }

@@ -22,6 +22,7 @@ pub mod index;
 pub mod link;
 pub mod messages;
 pub mod model;
+pub mod network;
 pub mod onset;
 pub mod pipeline;
 pub mod query;

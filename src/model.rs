@@ -13,9 +13,11 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{
-    input_names, Boosted, Linear, Model, Tree, INPUTS, TREE_LEAVES, TREE_SPLITS,
+    input_names, Boosted, Ensemble, Linear, Model, Tree, INPUTS, PATCH_LEN, TREE_LEAVES,
+    TREE_SPLITS,
 };
 use crate::error::Error;
+use crate::network::Network;
 
 /// The `format` field of a model file.
 pub const FORMAT: &str = "blastscan-model";
@@ -49,6 +51,33 @@ pub struct ModelFile {
     pub boosted: BoostedFile,
     /// Platt scaling: `sigmoid(slope * score + offset)`.
     pub calibration: (f32, f32),
+    /// The network over the candidate's patch and its calibration, if the model has one
+    /// (added by `training/train_cnn.py`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<EnsembleFile>,
+}
+
+/// [`Ensemble`] as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnsembleFile {
+    /// Platt scaling of the mean of the feature model's calibrated log-odds and the
+    /// network's.
+    pub calibration: (f32, f32),
+    /// The weights.
+    pub weights: Network,
+    /// A check written by the trainer: the log-odds its own code gave for the patch
+    /// `check_patch(i) = ((i * 7919) % 101) / 50 - 1`. Loading recomputes it, so a file
+    /// read differently from how it was trained is refused.
+    pub check_log_odds: f32,
+}
+
+/// The patch [`EnsembleFile::check_log_odds`] is computed for.
+pub fn check_patch() -> [f32; PATCH_LEN] {
+    let mut patch = [0f32; PATCH_LEN];
+    for (i, v) in patch.iter_mut().enumerate() {
+        *v = ((i * 7919) % 101) as f32 / 50.0 - 1.0;
+    }
+    patch
 }
 
 /// [`Linear`] as stored.
@@ -115,6 +144,11 @@ impl ModelFile {
                     .collect(),
             },
             calibration: model.calibration,
+            network: model.ensemble.map(|e| EnsembleFile {
+                calibration: e.calibration,
+                weights: e.network.clone(),
+                check_log_odds: e.network.log_odds(&check_patch()),
+            }),
         }
     }
 
@@ -169,9 +203,29 @@ impl ModelFile {
         {
             return Err("the model holds a value that is not a finite number".into());
         }
-        // A model lives as long as the run: its trees are leaked once, so `Model` stays a
-        // small `Copy` value every worker can hold.
+        let ensemble = match self.network {
+            None => None,
+            Some(file) => {
+                file.weights.check()?;
+                let (slope, offset) = file.calibration;
+                if !(slope.is_finite() && offset.is_finite()) {
+                    return Err("the network's calibration is not a finite number".into());
+                }
+                let got = file.weights.log_odds(&check_patch());
+                if (got - file.check_log_odds).abs() > 1e-3 * (1.0 + got.abs()) {
+                    return Err(format!(
+                        "the network gives {got} for the check patch where its trainer gave {}; the file does not match this blastscan's network",
+                        file.check_log_odds
+                    ));
+                }
+                let network: &'static Network = Box::leak(Box::new(file.weights));
+                Some(Ensemble { network, calibration: file.calibration })
+            }
+        };
+        // A model lives as long as the run: its trees and network are leaked once, so
+        // `Model` stays a small `Copy` value every worker can hold.
         Ok(Model {
+            ensemble,
             linear,
             boosted: Boosted {
                 base: self.boosted.base,
@@ -217,6 +271,47 @@ mod tests {
         assert_eq!(again.linear, model.linear);
         assert_eq!(again.boosted.trees, model.boosted.trees);
         assert_eq!(again.calibration, model.calibration);
+    }
+
+    #[test]
+    fn a_network_joins_the_features_and_a_file_read_otherwise_than_trained_is_refused() {
+        use crate::network::KERNEL;
+        use crate::stft::SUB_BANDS;
+        let w = 2;
+        let net = Network {
+            width: w,
+            w1: (0..KERNEL * SUB_BANDS * w).map(|i| (i % 7) as f32 * 0.01 - 0.02).collect(),
+            b1: vec![0.1; w],
+            w2: vec![0.02; KERNEL * w * w],
+            b2: vec![0.0; w],
+            w3: vec![-0.03; KERNEL * w * w],
+            b3: vec![0.2; w],
+            wd: vec![0.5, -0.5, 1.0, 0.25],
+            bd: 0.1,
+        };
+        let mut file = ModelFile::of(&DEFAULT_MODEL, &[]);
+        let check_log_odds = net.log_odds(&check_patch());
+        file.network =
+            Some(EnsembleFile { calibration: (1.2, -0.3), weights: net.clone(), check_log_odds });
+        let json = serde_json::to_vec(&file).expect("json");
+        let model = parse(&json).expect("parse");
+        let ensemble = model.ensemble.expect("the network is read");
+        assert_eq!(*ensemble.network, net);
+
+        let x = [0.5f32; INPUTS];
+        let patch = check_patch();
+        let features = model.calibration.0 * model.score(&x) + model.calibration.1;
+        let mean = (features + check_log_odds) / 2.0;
+        let expected = 1.0 / (1.0 + (-(1.2 * mean - 0.3)).exp());
+        assert!((model.confidence(&x, Some(&patch)) - expected).abs() < 1e-5);
+        assert_eq!(model.confidence(&x, None), model.confidence_of(&x), "no patch: features");
+
+        let mut wrong = file;
+        if let Some(n) = wrong.network.as_mut() {
+            n.check_log_odds += 0.5;
+        }
+        let json = serde_json::to_vec(&wrong).expect("json");
+        assert!(parse(&json).unwrap_err().contains("does not match"));
     }
 
     #[test]

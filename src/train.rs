@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use crate::classify::{Boosted, Linear, Model, Tree, INPUTS, TREE_LEAVES, TREE_SPLITS};
+use crate::classify::{Boosted, Linear, Model, Tree, INPUTS, PATCH_LEN, TREE_LEAVES, TREE_SPLITS};
 use crate::detect::{Detector, DetectorParams};
 use crate::discover::{discover, Input};
 use crate::error::Error;
@@ -54,6 +54,9 @@ pub struct Example {
     pub x: Box<[f32; N]>,
     /// 1 for a blast, 0 for anything else.
     pub y: f64,
+    /// The log-band patch around the onset ([`crate::classify::patch`]); not kept in the
+    /// shipped examples file.
+    pub patch: Option<Box<[f32; PATCH_LEN]>>,
 }
 
 /// The candidates of a set of recordings, and how many blasts the labels hold.
@@ -128,7 +131,8 @@ pub fn collect(
                 None => format!("{set}/{name}"),
             };
             let file = name.clone();
-            collected.examples.push(Example { set, file, group, start_s: d.start_s, x, y });
+            let (start_s, patch) = (d.start_s, d.patch);
+            collected.examples.push(Example { set, file, group, start_s, x, y, patch });
         }
     }
     collected
@@ -143,7 +147,12 @@ pub fn collect_dir(set: usize, dir: &Path, params: DetectorParams) -> Result<Col
 
 /// Fits both halves of the model to the same examples (uncalibrated).
 pub fn fit(examples: &[&Example]) -> Model {
-    Model { linear: fit_linear(examples), boosted: fit_boosted(examples), calibration: (1.0, 0.0) }
+    Model {
+        linear: fit_linear(examples),
+        boosted: fit_boosted(examples),
+        calibration: (1.0, 0.0),
+        ensemble: None,
+    }
 }
 
 /// Fits the logistic regression: Newton-Raphson (IRLS) on standardised inputs with an
@@ -574,6 +583,7 @@ pub fn decode_examples(bytes: &[u8], set: usize) -> Result<Vec<Example>, String>
                 start_s: 0.0,
                 x,
                 y: f64::from(r[0]),
+                patch: None,
             }
         })
         .collect())
@@ -619,7 +629,7 @@ pub fn train_own(own: &Collected, shipped: &[Example], default: &Model) -> OwnMo
         [p, r, f, fp as f64]
     };
     let shipped_scores: Vec<f32> =
-        own.examples.iter().map(|e| default.confidence_of(&e.x)).collect();
+        own.examples.iter().map(|e| default.confidence(&e.x, e.patch.as_deref())).collect();
     let mut files: Vec<&str> = own.examples.iter().map(|e| e.file.as_str()).collect();
     files.sort_unstable();
     files.dedup();
@@ -643,15 +653,20 @@ pub fn train_own(own: &Collected, shipped: &[Example], default: &Model) -> OwnMo
     let positives = ys.iter().filter(|y| **y > 0.5).count();
     let own_calibration = folds >= 2 && positives >= 5 && ys.len() - positives >= 5;
     let calibration = if own_calibration { platt(&scores, &ys) } else { default.calibration };
+    // The shipped network is kept as it is (the shipped examples carry no patches to
+    // refit it); the feature model's part is the investigator's.
+    let calibrated = Model { calibration, ..*default };
     let cross_validated = (folds >= 2).then(|| {
-        let (slope, offset) = calibration;
-        let probabilities: Vec<f32> =
-            scores.iter().map(|&z| 1.0 / (1.0 + (-(slope * z + offset)).exp())).collect();
+        let probabilities: Vec<f32> = scores
+            .iter()
+            .zip(&own.examples)
+            .map(|(&z, e)| calibrated.confidence_from_score(z, e.patch.as_deref()))
+            .collect();
         at(&probabilities)
     });
     let mine = own.examples.iter().flat_map(|e| std::iter::repeat_n(e, weight));
     let all: Vec<&Example> = shipped.iter().chain(mine).collect();
-    let model = Model { calibration, ..fit(&all) };
+    let model = Model { calibration, ensemble: default.ensemble, ..fit(&all) };
     OwnModel { model, shipped: at(&shipped_scores), cross_validated, own_calibration }
 }
 
@@ -664,7 +679,15 @@ mod tests {
         for (j, slot) in x.iter_mut().enumerate() {
             *slot = v * (j as f32 + 1.0) - 3.0;
         }
-        Example { set: 0, file: String::new(), group: String::new(), start_s: 0.0, x, y }
+        Example {
+            set: 0,
+            file: String::new(),
+            group: String::new(),
+            start_s: 0.0,
+            x,
+            y,
+            patch: None,
+        }
     }
 
     #[test]

@@ -122,6 +122,7 @@ fn known_index() -> Index {
             clipped: false,
             features: Default::default(),
             model_inputs: None,
+            patch: None,
             wall_clock_estimate: Some(format!("2024-03-13T23:{:02}:00", (peak as u32 / 60) % 60)),
             transcript: text.map(|t| TranscriptLink {
                 text: t.into(),

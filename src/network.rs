@@ -1,0 +1,225 @@
+//! The small convolutional network that reads a candidate's log-band patch.
+//!
+//! Input: a [`patch`](crate::classify::patch), 160 steps of 20 ms x 16 sub-bands. The
+//! bands are the channels and the network convolves over time (a time-delay network,
+//! Waibel et al. 1989, "Phoneme recognition using time-delay neural networks"; log-band
+//! patches as in Piczak 2015):
+//!
+//! ```text
+//! conv 5 steps x 16 bands -> W, ReLU, max-pool 2   (160 -> 80 steps)
+//! conv 5 x W -> W, ReLU, max-pool 2                (80 -> 40)
+//! conv 5 x W -> W, ReLU                            (40)
+//! mean and max over time (2W) -> one log-odds
+//! ```
+//!
+//! It is trained offline by `training/train_cnn.py` (numpy) on the trainer's patches and
+//! stored in the model file; see MODEL.md. The classifier averages its log-odds with the
+//! feature model's ([`crate::classify::Model`]). Convolutions use zero padding of two
+//! steps at each end ("same" output length), as the trainer does.
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::{PATCH_LEN, PATCH_STEPS};
+use crate::stft::SUB_BANDS;
+
+/// Steps each convolution spans.
+pub const KERNEL: usize = 5;
+
+/// The network's weights, as stored in a model file. A weight matrix `w` of a
+/// convolution is `(KERNEL * inputs) x outputs`, row `k * inputs + c` for step offset
+/// `k - 2` and input channel `c`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Network {
+    /// Channels of every convolution.
+    pub width: usize,
+    /// First convolution (16 sub-bands in).
+    pub w1: Vec<f32>,
+    /// Its biases.
+    pub b1: Vec<f32>,
+    /// Second convolution.
+    pub w2: Vec<f32>,
+    /// Its biases.
+    pub b2: Vec<f32>,
+    /// Third convolution.
+    pub w3: Vec<f32>,
+    /// Its biases.
+    pub b3: Vec<f32>,
+    /// Weights of the means, then of the maxima, over time.
+    pub wd: Vec<f32>,
+    /// Intercept of the output.
+    pub bd: f32,
+}
+
+impl Network {
+    /// Checks every length and that all weights are finite.
+    pub fn check(&self) -> Result<(), String> {
+        let w = self.width;
+        if !(1..=256).contains(&w) {
+            return Err(format!("network width {w} is outside 1..=256"));
+        }
+        let expect = [
+            ("w1", self.w1.len(), KERNEL * SUB_BANDS * w),
+            ("b1", self.b1.len(), w),
+            ("w2", self.w2.len(), KERNEL * w * w),
+            ("b2", self.b2.len(), w),
+            ("w3", self.w3.len(), KERNEL * w * w),
+            ("b3", self.b3.len(), w),
+            ("wd", self.wd.len(), 2 * w),
+        ];
+        for (name, got, want) in expect {
+            if got != want {
+                return Err(format!("network `{name}` has {got} values, not {want}"));
+            }
+        }
+        let all = [&self.w1, &self.b1, &self.w2, &self.b2, &self.w3, &self.b3, &self.wd];
+        if all.iter().flat_map(|v| v.iter()).chain([&self.bd]).any(|v| !v.is_finite()) {
+            return Err("the network holds a value that is not a finite number".into());
+        }
+        Ok(())
+    }
+
+    /// Log-odds of an explosion from a patch.
+    pub fn log_odds(&self, patch: &[f32; PATCH_LEN]) -> f32 {
+        let w = self.width;
+        let h = conv_relu(patch, PATCH_STEPS, SUB_BANDS, &self.w1, &self.b1, w);
+        let h = max_pool(&h, w);
+        let h = conv_relu(&h, PATCH_STEPS / 2, w, &self.w2, &self.b2, w);
+        let h = max_pool(&h, w);
+        let steps = PATCH_STEPS / 4;
+        let h = conv_relu(&h, steps, w, &self.w3, &self.b3, w);
+        let mut z = self.bd;
+        for c in 0..w {
+            let column = h.iter().skip(c).step_by(w);
+            let (sum, max) = column.fold((0.0f32, f32::MIN), |(s, m), &v| (s + v, m.max(v)));
+            z += self.wd[c] * sum / steps as f32 + self.wd[w + c] * max;
+        }
+        z
+    }
+}
+
+/// A "same" convolution over time with zero padding, then ReLU. `x` is `steps x inputs`
+/// (time-major), the result `steps x outputs`.
+fn conv_relu(
+    x: &[f32],
+    steps: usize,
+    inputs: usize,
+    w: &[f32],
+    b: &[f32],
+    outputs: usize,
+) -> Vec<f32> {
+    let half = KERNEL / 2;
+    let mut out = Vec::with_capacity(steps * outputs);
+    for t in 0..steps {
+        let mut acc = b.to_vec();
+        for k in 0..KERNEL {
+            let Some(s) = (t + k).checked_sub(half).filter(|&s| s < steps) else { continue };
+            let row = &x[s * inputs..(s + 1) * inputs];
+            for (c, &v) in row.iter().enumerate() {
+                let weights = &w[(k * inputs + c) * outputs..(k * inputs + c + 1) * outputs];
+                for (a, &wt) in acc.iter_mut().zip(weights) {
+                    *a += v * wt;
+                }
+            }
+        }
+        out.extend(acc.iter().map(|&a| a.max(0.0)));
+    }
+    out
+}
+
+/// Maximum of each pair of steps (`x` is `steps x channels`, `steps` even).
+fn max_pool(x: &[f32], channels: usize) -> Vec<f32> {
+    x.chunks_exact(2 * channels)
+        .flat_map(|pair| (0..channels).map(move |c| pair[c].max(pair[channels + c])))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A naive reading of the architecture, index by index, to check the fast code.
+    fn naive(net: &Network, patch: &[f32]) -> f32 {
+        let w = net.width;
+        let conv =
+            |x: &dyn Fn(i64, usize) -> f32, steps: usize, cin: usize, wt: &[f32], b: &[f32]| {
+                let mut out = vec![vec![0f32; w]; steps];
+                for (t, row) in out.iter_mut().enumerate() {
+                    for (o, v) in row.iter_mut().enumerate() {
+                        let mut a = b[o];
+                        for k in 0..KERNEL {
+                            for c in 0..cin {
+                                a += x(t as i64 + k as i64 - 2, c) * wt[(k * cin + c) * w + o];
+                            }
+                        }
+                        *v = a.max(0.0);
+                    }
+                }
+                out
+            };
+        let get = |v: &Vec<Vec<f32>>| {
+            let v = v.clone();
+            move |t: i64, c: usize| {
+                if t < 0 || t as usize >= v.len() {
+                    0.0
+                } else {
+                    v[t as usize][c]
+                }
+            }
+        };
+        let pool = |v: Vec<Vec<f32>>| {
+            v.chunks(2)
+                .map(|p| (0..w).map(|c| p[0][c].max(p[1][c])).collect())
+                .collect::<Vec<Vec<f32>>>()
+        };
+        let input = |t: i64, c: usize| {
+            if t < 0 || t as usize >= PATCH_STEPS {
+                0.0
+            } else {
+                patch[t as usize * SUB_BANDS + c]
+            }
+        };
+        let h1 = pool(conv(&input, PATCH_STEPS, SUB_BANDS, &net.w1, &net.b1));
+        let h2 = pool(conv(&get(&h1), PATCH_STEPS / 2, w, &net.w2, &net.b2));
+        let h3 = conv(&get(&h2), PATCH_STEPS / 4, w, &net.w3, &net.b3);
+        let mut z = net.bd;
+        for c in 0..w {
+            let mean = h3.iter().map(|r| r[c]).sum::<f32>() / h3.len() as f32;
+            let max = h3.iter().map(|r| r[c]).fold(f32::MIN, f32::max);
+            z += net.wd[c] * mean + net.wd[w + c] * max;
+        }
+        z
+    }
+
+    fn wave(n: usize, a: f32) -> Vec<f32> {
+        (0..n).map(|i| (i as f32 * a).sin() * 0.3).collect()
+    }
+
+    #[test]
+    fn the_network_computes_what_its_architecture_says() {
+        let w = 3;
+        let net = Network {
+            width: w,
+            w1: wave(KERNEL * SUB_BANDS * w, 0.37),
+            b1: vec![0.05, -0.1, 0.0],
+            w2: wave(KERNEL * w * w, 1.3),
+            b2: vec![0.0, 0.1, -0.05],
+            w3: wave(KERNEL * w * w, 0.71),
+            b3: vec![0.02, 0.0, 0.1],
+            wd: vec![0.5, -0.25, 1.0, 0.3, -0.7, 0.2],
+            bd: -0.4,
+        };
+        net.check().expect("valid");
+        let mut patch = [0f32; PATCH_LEN];
+        for (i, v) in patch.iter_mut().enumerate() {
+            *v = ((i * 7919) % 101) as f32 / 50.0 - 1.0;
+        }
+        let (fast, slow) = (net.log_odds(&patch), naive(&net, &patch));
+        assert!((fast - slow).abs() < 1e-4, "{fast} vs {slow}");
+        let mut bad = net.clone();
+        bad.w2.pop();
+        assert!(bad.check().unwrap_err().contains("w2"));
+        bad = net;
+        bad.bd = f32::NAN;
+        assert!(bad.check().unwrap_err().contains("finite"));
+    }
+}
