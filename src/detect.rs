@@ -206,6 +206,7 @@ impl Detector {
             self.classify(onset);
         }
         if let Some(winner) = self.cluster.take() {
+            let winner = self.settle(winner);
             self.detections.push(winner);
         }
         self.detections
@@ -286,9 +287,9 @@ impl Detector {
             return;
         }
         let inputs = model_inputs(&features, &profile(&self.window, at, &mut self.scratch));
-        let patch = (self.keep_inputs || self.model.ensemble.is_some())
-            .then(|| patch(&self.window, at, &mut self.scratch));
-        let confidence = self.model.confidence(&inputs, patch.as_deref());
+        // The network runs once per reported event, when its cluster is settled
+        // ([`Detector::settle`]); until then the feature models' confidence stands in.
+        let confidence = self.model.confidence_of(&inputs);
         // The onset function peaks when the frame's centre reaches the rise; half a hop earlier
         // is the best estimate of where the sound starts.
         let start_s = (frame_time_s(onset) - HOP_S / 2.0).max(0.0);
@@ -306,33 +307,61 @@ impl Detector {
             peak_dbfs: 20.0 * (peak + 1e-9).log10(),
             clipped,
             features,
-            model_inputs: self.keep_inputs.then(|| Box::new(inputs)),
-            patch: patch.filter(|_| self.keep_inputs),
+            model_inputs: Some(Box::new(inputs)),
+            patch: None,
             wall_clock_estimate: None,
             transcript: None,
         };
-        self.gather(detection);
+        // The patch is measured only for an onset that now stands for its cluster.
+        if self.gather(detection) && (self.keep_inputs || self.model.ensemble.is_some()) {
+            if let Some(winner) = &mut self.cluster {
+                winner.patch = Some(patch(&self.window, at, &mut self.scratch));
+            }
+        }
     }
 
-    /// Non-maximum suppression over [`MERGE_S`] clusters, streaming.
-    fn gather(&mut self, detection: Detection) {
+    /// Non-maximum suppression over [`MERGE_S`] clusters, streaming. True if `detection`
+    /// now stands for its cluster.
+    fn gather(&mut self, detection: Detection) -> bool {
         match &mut self.cluster {
             Some(winner) if detection.start_s - winner.start_s < MERGE_S => {
-                if rise_strength(&detection) > rise_strength(winner) {
+                let stronger = rise_strength(&detection) > rise_strength(winner);
+                if stronger {
                     *winner = detection;
                 }
+                stronger
             }
             // Inside the tail of the event just found and no louder: its reverberation or
             // rumble, not a new event.
             Some(winner)
                 if detection.start_s < winner.end_s
-                    && detection.peak_dbfs <= winner.peak_dbfs + TAIL_MARGIN_DB => {}
+                    && detection.peak_dbfs <= winner.peak_dbfs + TAIL_MARGIN_DB =>
+            {
+                false
+            }
             slot => {
                 if let Some(done) = slot.replace(detection) {
+                    let done = self.settle(done);
                     self.detections.push(done);
                 }
+                true
             }
         }
+    }
+
+    /// The final confidence and label of a reported event: the whole model, with the
+    /// network over its patch if the model has one. Drops the inputs and the patch unless
+    /// the detector keeps them for training.
+    fn settle(&self, mut d: Detection) -> Detection {
+        if let Some(x) = &d.model_inputs {
+            d.confidence = self.model.confidence(x, d.patch.as_deref());
+            d.label = Label::for_confidence(d.confidence, self.params.threshold);
+        }
+        if !self.keep_inputs {
+            d.model_inputs = None;
+            d.patch = None;
+        }
+        d
     }
 
     /// Largest source-rate sample between two times, and whether it reached full scale.

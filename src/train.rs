@@ -14,7 +14,9 @@
 
 use std::path::Path;
 
-use crate::classify::{Boosted, Linear, Model, Tree, INPUTS, PATCH_LEN, TREE_LEAVES, TREE_SPLITS};
+use crate::classify::{
+    Boosted, Linear, Model, Tree, INPUTS, PATCH_LEN, SCALAR_INPUTS, TREE_LEAVES, TREE_SPLITS,
+};
 use crate::detect::{Detector, DetectorParams};
 use crate::discover::{discover, Input};
 use crate::error::Error;
@@ -495,7 +497,22 @@ pub fn report<'a>(
 const SHIPPED_EXAMPLES: &[u8] = include_bytes!("../models/training-examples.bin");
 
 /// First bytes of an examples file.
-const MAGIC: &[u8; 8] = b"BLASTEX1";
+const MAGIC: &[u8; 8] = b"BLASTEX2";
+
+/// Bytes per quantised value of input `j`: the named features get 16 bits, the profile
+/// cells (levels in dB, which the fits resolve to about a decibel) 8.
+fn width_of(j: usize) -> usize {
+    if j < SCALAR_INPUTS {
+        2
+    } else {
+        1
+    }
+}
+
+/// Bytes per example: its class, then every input.
+fn row_len() -> usize {
+    1 + (0..N).map(width_of).sum::<usize>()
+}
 
 /// A fingerprint of the input names, so examples made for another feature set are refused.
 fn inputs_tag() -> [u8; 8] {
@@ -507,11 +524,11 @@ fn inputs_tag() -> [u8; 8] {
 }
 
 /// Examples as bytes: a header (magic, the input names' tag, count), each input's
-/// minimum and step, then per example its class (1 byte) and every input quantised to
-/// 16 bits over that input's range (error under 1/65535 of the range: far below what the
-/// fit resolves).
+/// minimum and step, then per example its class (1 byte) and every input quantised over
+/// that input's range, to 16 bits for the named features and 8 for the profile cells
+/// ([`width_of`]; the error is at most half a step).
 pub fn encode_examples(examples: &[&Example]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(24 + N * 8 + examples.len() * (1 + 2 * N));
+    let mut out = Vec::with_capacity(20 + N * 8 + examples.len() * row_len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&inputs_tag());
     out.extend_from_slice(&(examples.len() as u32).to_le_bytes());
@@ -522,16 +539,21 @@ pub fn encode_examples(examples: &[&Example]) -> Vec<u8> {
             .map(|e| e.x[j])
             .fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
         let lo = if lo <= hi { lo } else { 0.0 };
-        let step = ((hi - lo) / f32::from(u16::MAX)).max(f32::MIN_POSITIVE);
+        let top = if width_of(j) == 2 { f32::from(u16::MAX) } else { f32::from(u8::MAX) };
+        let step = ((hi - lo) / top).max(f32::MIN_POSITIVE);
         out.extend_from_slice(&lo.to_le_bytes());
         out.extend_from_slice(&step.to_le_bytes());
-        ranges.push((lo, step));
+        ranges.push((lo, step, top));
     }
     for e in examples {
         out.push(u8::from(e.y > 0.5));
-        for (j, &(lo, step)) in ranges.iter().enumerate() {
-            let q = ((e.x[j] - lo) / step).round().clamp(0.0, f32::from(u16::MAX)) as u16;
-            out.extend_from_slice(&q.to_le_bytes());
+        for (j, &(lo, step, top)) in ranges.iter().enumerate() {
+            let q = ((e.x[j] - lo) / step).round().clamp(0.0, top) as u16;
+            if width_of(j) == 2 {
+                out.extend_from_slice(&q.to_le_bytes());
+            } else {
+                out.push(q as u8);
+            }
         }
     }
     out
@@ -562,7 +584,7 @@ pub fn decode_examples(bytes: &[u8], set: usize) -> Result<Vec<Example>, String>
         let step = f32::from_le_bytes(word(bytes)?);
         ranges.push((lo, step));
     }
-    let row = 1 + 2 * N;
+    let row = row_len();
     let body = bytes.get(at..).ok_or_else(bad)?;
     if body.len() != count * row {
         return Err(bad());
@@ -572,8 +594,14 @@ pub fn decode_examples(bytes: &[u8], set: usize) -> Result<Vec<Example>, String>
         .enumerate()
         .map(|(i, r)| {
             let mut x = Box::new([0f32; N]);
+            let mut at = 1;
             for (j, &(lo, step)) in ranges.iter().enumerate() {
-                let q = u16::from_le_bytes([r[1 + 2 * j], r[2 + 2 * j]]);
+                let q = if width_of(j) == 2 {
+                    u16::from_le_bytes([r[at], r[at + 1]])
+                } else {
+                    u16::from(r[at])
+                };
+                at += width_of(j);
                 x[j] = lo + f32::from(q) * step;
             }
             Example {
@@ -701,7 +729,8 @@ mod tests {
             assert_eq!(b.set, 3);
             for j in 0..N {
                 let range = 9.25 * (j as f32 + 1.0);
-                assert!((a.x[j] - b.x[j]).abs() <= range / 65535.0 + 1e-4, "{j}");
+                let levels = if j < SCALAR_INPUTS { 65535.0 } else { 255.0 };
+                assert!((a.x[j] - b.x[j]).abs() <= range / levels / 2.0 + 1e-4, "{j}");
             }
         }
         let mut broken = encode_examples(&refs);

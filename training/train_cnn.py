@@ -243,8 +243,14 @@ def main():
             print(f"sources held out, {name}, {dir_} at 0.3: {figures(prob[sel], y[sel], blasts)}")
         total = sum(b for _, b in sets)
         print(f"sources held out, {name}, all training sets at 0.3: {figures(prob, y, total)}")
+    calibration = platt((feat_z + z) / 2, y)
+    prob = 1 / (1 + np.exp(-(calibration[0] * (feat_z + z) / 2 + calibration[1])))
+    for lo, hi in ((0.9, 1.01), (0.7, 0.9), (0.5, 0.7), (0.3, 0.5), (0.1, 0.3), (0.0, 0.1)):
+        band = (prob >= lo) & (prob < hi)
+        n, b = int(band.sum()), int(y[band].sum())
+        print(f"sources held out, mean of both, calibration {lo:.1f}-{min(hi, 1):.1f}: "
+              f"{n} candidates, {b} blasts ({b / max(n, 1):.2f})")
     if args.into:
-        calibration = platt((feat_z + z) / 2, y)
         p = fit(x, y, seed=100, log=lambda s: print(s, file=sys.stderr))
         model = json.load(open(args.into))
         check = ((np.arange(T * C) * 7919) % 101).astype(np.float32) / 50.0 - 1.0
