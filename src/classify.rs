@@ -479,6 +479,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_patch_is_each_band_over_its_background_in_20_ms_steps_around_the_onset() {
+        // 0.5 s of frames at -60 dB, then band 3 jumps to -30 dB and band 5 to +40 dB
+        // (past the clamp) from the onset on; the recording starts 0.5 s before the onset,
+        // so the patch's first 0.7 s lie before it.
+        let onset = 50;
+        let frames: Vec<Frame> = (0..300)
+            .map(|i| {
+                let mut f = Frame { sub_db: [-60.0; SUB_BANDS], ..Frame::default() };
+                if i >= onset {
+                    f.sub_db[3] = -30.0;
+                    f.sub_db[5] = 40.0;
+                }
+                f
+            })
+            .collect();
+        let p = patch(&frames, onset, &mut Vec::new());
+        let at = |t: usize, band: usize| p[t * SUB_BANDS + band];
+        let onset_step = PATCH_BEFORE / PATCH_STEP_FRAMES;
+        for t in 0..PATCH_STEPS {
+            for band in 0..SUB_BANDS {
+                let want = match (t >= onset_step, band) {
+                    (true, 3) => 30.0 / 20.0,
+                    (true, 5) => 60.0 / 20.0,
+                    _ => 0.0,
+                };
+                assert!((at(t, band) - want).abs() < 1e-3, "step {t} band {band}: {}", at(t, band));
+            }
+        }
+    }
+
+    #[test]
     fn a_tree_sends_equal_values_left_and_never_splits_on_an_infinite_threshold() {
         let never = (0, f32::INFINITY);
         // Root splits on input 2 at 1.0; its left child on input 5 at -3.0; all else never.

@@ -446,6 +446,26 @@ mod tests {
     }
 
     #[test]
+    fn a_reported_event_is_scored_by_the_whole_model_over_its_own_patch() {
+        let rate = 16000;
+        let mut track = voiced_hum(rate, 12.0);
+        mix(&mut track, &blast(rate, Distance::Near, 0.5, 5), 6.0, rate);
+        let mut d =
+            Detector::new(rate, DetectorParams::default(), *DEFAULT_MODEL).keeping_model_inputs();
+        d.push(&track);
+        let found = d.finish();
+        assert!(found.iter().any(|x| (x.start_s - 6.0).abs() < 0.1), "{found:#?}");
+        for x in &found {
+            let (inputs, patch) = (x.model_inputs.as_deref(), x.patch.as_deref());
+            let inputs = inputs.expect("kept inputs");
+            assert!(patch.is_some(), "every reported event has its patch");
+            let whole = DEFAULT_MODEL.confidence(inputs, patch);
+            assert_eq!(x.confidence, whole, "at {} s", x.start_s);
+            assert_eq!(x.label, Label::for_confidence(whole, DetectorParams::default().threshold));
+        }
+    }
+
+    #[test]
     fn history_stays_bounded_however_long_the_stream() {
         let rate = 16000;
         let mut minute = wind(rate, 60.0, 0.01, 3);
