@@ -108,20 +108,24 @@ fn conv_relu(
     outputs: usize,
 ) -> Vec<f32> {
     let half = KERNEL / 2;
-    let mut out = Vec::with_capacity(steps * outputs);
-    for t in 0..steps {
-        let mut acc = b.to_vec();
+    // Start every output step at the biases, then add each input row's contribution
+    // through the weight rows of the kernel offsets it reaches: one pass over the input.
+    let mut out: Vec<f32> = b.iter().copied().cycle().take(steps * outputs).collect();
+    for (s, row) in x.chunks_exact(inputs).take(steps).enumerate() {
         for k in 0..KERNEL {
-            let Some(s) = (t + k).checked_sub(half).filter(|&s| s < steps) else { continue };
-            let row = &x[s * inputs..(s + 1) * inputs];
-            for (c, &v) in row.iter().enumerate() {
-                let weights = &w[(k * inputs + c) * outputs..(k * inputs + c + 1) * outputs];
+            // Input step s feeds output step t = s + half - k.
+            let Some(t) = (s + half).checked_sub(k).filter(|&t| t < steps) else { continue };
+            let acc = &mut out[t * outputs..(t + 1) * outputs];
+            let rows = &w[k * inputs * outputs..(k + 1) * inputs * outputs];
+            for (&v, weights) in row.iter().zip(rows.chunks_exact(outputs)) {
                 for (a, &wt) in acc.iter_mut().zip(weights) {
                     *a += v * wt;
                 }
             }
         }
-        out.extend(acc.iter().map(|&a| a.max(0.0)));
+    }
+    for a in &mut out {
+        *a = a.max(0.0);
     }
     out
 }
