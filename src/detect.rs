@@ -287,9 +287,8 @@ impl Detector {
             return;
         }
         let inputs = model_inputs(&features, &profile(&self.window, at, &mut self.scratch));
-        // The network runs once per reported event, when its cluster is settled
-        // ([`Detector::settle`]); until then the feature models' confidence stands in.
-        let confidence = self.model.confidence_of(&inputs);
+        // The model scores each reported event once, when its cluster is settled
+        // ([`Detector::settle`]): an onset that loses to a stronger one is never scored.
         // The onset function peaks when the frame's centre reaches the rise; half a hop earlier
         // is the best estimate of where the sound starts.
         let start_s = (frame_time_s(onset) - HOP_S / 2.0).max(0.0);
@@ -302,8 +301,8 @@ impl Detector {
             start_s: us(start_s),
             end_s: us(end_s),
             peak_s: us(peak_s),
-            label: Label::for_confidence(confidence, self.params.threshold),
-            confidence,
+            label: Label::Other,
+            confidence: 0.0,
             peak_dbfs: 20.0 * (peak + 1e-9).log10(),
             clipped,
             features,
