@@ -157,9 +157,9 @@ fn stages(c: &mut Criterion) {
         let mut detector = Detector::new(ANALYSIS_RATE, DetectorParams::default(), *DEFAULT_MODEL)
             .keeping_model_inputs();
         detector.push(&at_8k);
-        detector.finish()
+        detector.finish_candidates()
     };
-    let inputs: Vec<_> = candidates.iter().filter_map(|d| d.model_inputs.clone()).collect();
+    let inputs: Vec<_> = candidates.iter().filter_map(|c| c.inputs.clone()).collect();
     eprintln!(
         "{} candidates in {} s of bench audio ({:.0} per hour)",
         inputs.len(),
@@ -172,7 +172,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| inputs.iter().map(|x| DEFAULT_MODEL.confidence_of(x)).sum::<f32>())
     });
     // The network over each candidate's patch, and the patch itself (measured with it).
-    let patches: Vec<_> = candidates.iter().filter_map(|d| d.patch.clone()).collect();
+    let patches: Vec<_> = candidates.iter().filter_map(|c| c.patch.clone()).collect();
     if let Some(ensemble) = DEFAULT_MODEL.ensemble {
         group.bench_function("network_every_candidate", |b| {
             b.iter(|| patches.iter().map(|p| ensemble.network.log_odds(p)).sum::<f32>())

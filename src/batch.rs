@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::discover::{self, Input};
+use crate::discover;
 use crate::error::Error;
 use crate::export;
+use crate::index::{FileId, Input, Warning};
 use crate::index::{Index, Recording};
 use crate::link::{link, LinkConfig};
 use crate::pipeline::{scan_with, Incremental, ScanConfig};
-use crate::store::{self, FileId, Store};
-use crate::transcript::Warning;
+use crate::store::{self, Store};
 
 /// A scan into an output folder.
 #[derive(Debug, Clone)]

@@ -27,8 +27,7 @@
 //! see the README); its output is the `confidence`, and `label` is `explosion` when it
 //! reaches the detector's threshold (0.3 by default).
 
-use serde::{Deserialize, Serialize};
-
+use crate::index::Features;
 use crate::network::Network;
 use crate::stft::{to_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
 
@@ -36,32 +35,6 @@ use crate::stft::{to_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
 pub const LOOKBACK: usize = 150;
 /// Frames needed after an onset to measure its tail (4 s).
 pub const LOOKAHEAD: usize = 400;
-
-/// Measurements of one transient.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-pub struct Features {
-    /// Peak level over the median level of the preceding second, dB.
-    pub snr_db: f32,
-    /// Level over the first 100 ms over the level just before the onset (30-80 ms earlier), dB.
-    pub jump_db: f32,
-    /// Onset detection function at the onset, dB.
-    pub flux_db: f32,
-    /// Onset to the first frame within 3 dB of the peak level, seconds. (Not to the peak
-    /// itself: two nearly equal maxima would make that jump with the codec.)
-    pub rise_s: f32,
-    /// Peak to 20 dB down (or back to the background), seconds.
-    pub tail_s: f32,
-    /// Time the low band stays 10 dB above its background after the onset, seconds.
-    pub low_tail_s: f32,
-    /// Share of energy below 250 Hz over the first 300 ms.
-    pub low_share: f32,
-    /// Share of energy below 250 Hz from 0.3 s to 1.5 s after the onset.
-    pub low_share_tail: f32,
-    /// Share of energy above 2 kHz over the first 50 ms.
-    pub high_share: f32,
-    /// Rise of the low band (30-250 Hz) in the first 100 ms over its level before, dB.
-    pub low_jump_db: f32,
-}
 
 /// Time windows of the [`Profile`], in frames (10 ms) relative to the onset: the
 /// 300 ms before it, the attack (0-50 ms), the body (50-150, 150-300 ms) and the tail

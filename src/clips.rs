@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::atomic::write_atomic;
 use crate::decode::Decoder;
 use crate::detect::{Detection, Label};
 use crate::error::{Error, FileError};
-use crate::export::{spreadsheet_safe, write_atomic};
+use crate::export::spreadsheet_safe;
 use crate::index::{Index, Recording};
 use crate::pipeline;
 

@@ -6,119 +6,32 @@
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
-
 use crate::classify::{
-    measure, model_inputs, patch, profile, Features, Model, INPUTS, LOOKAHEAD, LOOKBACK, PATCH_LEN,
+    measure, model_inputs, patch, profile, Model, INPUTS, LOOKAHEAD, LOOKBACK, PATCH_LEN,
 };
-use crate::onset::{OnsetParams, OnsetPicker};
+pub use crate::index::{Detection, DetectorParams, Label};
+use crate::onset::OnsetPicker;
 use crate::resample::Resampler;
 use crate::stft::{frame_time_s, Frame, Stft, HOP_S};
-use crate::transcript::TranscriptLink;
 
-/// Settings of the whole detector. Stored in the index so a result says how it was made.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct DetectorParams {
-    /// Onset picking.
-    pub onset: OnsetParams,
-    /// Transients less than this far above the background are not reported at all, dB,
-    /// unless their low band rises by at least `min_low_rise_db`. Low on purpose: a blast
-    /// that never becomes a candidate cannot be found (0.97 of the training sets' blasts
-    /// are candidates at 4.5 and 12 dB, 0.90 at 10 and 16); the classifier rejects the rest.
-    pub min_snr_db: f32,
-    /// A rise of the low band (30-250 Hz) over its level just before, dB, that reports a
-    /// transient however little it stands out over the whole spectrum: a distant blast
-    /// under speech is mostly below 250 Hz, where speech has little energy.
-    #[serde(default = "default_min_low_rise_db")]
-    pub min_low_rise_db: f32,
-    /// Confidence at or above which a transient is labelled `explosion`.
-    pub threshold: f32,
-}
-
-impl Default for DetectorParams {
-    fn default() -> Self {
-        DetectorParams {
-            onset: OnsetParams::default(),
-            min_snr_db: 4.5,
-            min_low_rise_db: default_min_low_rise_db(),
-            threshold: 0.3,
-        }
-    }
-}
-
-fn default_min_low_rise_db() -> f32 {
-    12.0
-}
-
-/// What a transient was judged to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Label {
-    /// A probable explosion.
-    Explosion,
-    /// Another impulsive sound.
-    Other,
-}
-
-impl Label {
-    /// `explosion` at or above `threshold`, `other` below.
-    pub fn for_confidence(confidence: f32, threshold: f32) -> Label {
-        if confidence >= threshold {
-            Label::Explosion
-        } else {
-            Label::Other
-        }
-    }
-
-    /// The label as written in the outputs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Label::Explosion => "explosion",
-            Label::Other => "other",
-        }
-    }
-}
-
-/// A transient found in a recording.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Detection {
-    /// Onset time, seconds from the start of the recording.
-    pub start_s: f64,
-    /// End of the tail, seconds.
-    pub end_s: f64,
-    /// Time of the loudest frame, seconds.
-    pub peak_s: f64,
-    /// `explosion` or `other`.
-    pub label: Label,
-    /// Probability of an explosion, 0..1.
-    pub confidence: f32,
-    /// Peak sample level near the peak, dB re full scale (at the source rate).
-    pub peak_dbfs: f32,
-    /// True if samples near the peak reach full scale (the microphone or codec clipped).
-    pub clipped: bool,
-    /// The measurements the confidence was computed from.
-    pub features: Features,
-    /// The model's inputs, kept only by a detector made with
-    /// [`Detector::keeping_model_inputs`] (for training).
-    #[serde(skip)]
-    pub model_inputs: Option<Box<[f32; INPUTS]>>,
-    /// The log-band patch around the onset ([`crate::classify::patch`]), kept with the
-    /// model inputs.
-    #[serde(skip)]
+/// A reported transient with what the model saw of it. The detector hands these out
+/// only when asked ([`Detector::keeping_model_inputs`], for training); otherwise it keeps
+/// them only until the event is scored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The transient as the index stores it.
+    pub detection: Detection,
+    /// The model's inputs ([`crate::classify::model_inputs`]).
+    pub inputs: Option<Box<[f32; INPUTS]>>,
+    /// The log-band patch around the onset ([`crate::classify::patch`]), measured for an
+    /// onset that stood for its cluster when the model has a network or inputs are kept.
     pub patch: Option<Box<[f32; PATCH_LEN]>>,
-    /// Estimated wall-clock time of the peak (ISO 8601), from the recording's `sent_at`,
-    /// its duration and `peak_s`; an estimate: phones' clocks and send delays vary.
-    #[serde(default)]
-    pub wall_clock_estimate: Option<String>,
-    /// What was being said around the peak.
-    #[serde(default)]
-    pub transcript: Option<TranscriptLink>,
 }
 
 /// How strongly a transient stands out from what came just before it, over the whole
 /// spectrum and in the low band: the onset of a cluster that best captures the event.
-fn rise_strength(d: &Detection) -> f32 {
-    d.features.jump_db + d.features.low_jump_db
+fn rise_strength(c: &Candidate) -> f32 {
+    c.detection.features.jump_db + c.detection.features.low_jump_db
 }
 
 /// Streaming detector for one recording.
@@ -142,8 +55,8 @@ pub struct Detector {
     scratch: Vec<f32>,
     window: Vec<Frame>,
     /// The strongest transient of the cluster being gathered; its start anchors the window.
-    cluster: Option<Detection>,
-    detections: Vec<Detection>,
+    cluster: Option<Candidate>,
+    detections: Vec<Candidate>,
     keep_inputs: bool,
 }
 
@@ -183,7 +96,8 @@ impl Detector {
         }
     }
 
-    /// Keeps each detection's model inputs ([`Detection::model_inputs`]), for training.
+    /// Keeps each detection's model inputs and patch, for training (see
+    /// [`Detector::finish_candidates`]).
     pub fn keeping_model_inputs(mut self) -> Self {
         self.keep_inputs = true;
         self
@@ -198,7 +112,13 @@ impl Detector {
     }
 
     /// Ends the stream and returns every reported transient, in time order.
-    pub fn finish(mut self) -> Vec<Detection> {
+    pub fn finish(self) -> Vec<Detection> {
+        self.finish_candidates().into_iter().map(|c| c.detection).collect()
+    }
+
+    /// [`Detector::finish`] with what the model saw of each transient (kept only by a
+    /// detector made with [`Detector::keeping_model_inputs`]).
+    pub fn finish_candidates(mut self) -> Vec<Candidate> {
         self.resampled.clear();
         self.resampler.finish(&mut self.resampled);
         self.analyse_resampled();
@@ -306,13 +226,12 @@ impl Detector {
             peak_dbfs: 20.0 * (peak + 1e-9).log10(),
             clipped,
             features,
-            model_inputs: Some(Box::new(inputs)),
-            patch: None,
             wall_clock_estimate: None,
             transcript: None,
         };
+        let candidate = Candidate { detection, inputs: Some(Box::new(inputs)), patch: None };
         // The patch is measured only for an onset that now stands for its cluster.
-        if self.gather(detection) && (self.keep_inputs || self.model.ensemble.is_some()) {
+        if self.gather(candidate) && (self.keep_inputs || self.model.ensemble.is_some()) {
             if let Some(winner) = &mut self.cluster {
                 winner.patch = Some(patch(&self.window, at, &mut self.scratch));
             }
@@ -321,25 +240,26 @@ impl Detector {
 
     /// Non-maximum suppression over [`MERGE_S`] clusters, streaming. True if `detection`
     /// now stands for its cluster.
-    fn gather(&mut self, detection: Detection) -> bool {
+    fn gather(&mut self, candidate: Candidate) -> bool {
+        let new = &candidate.detection;
         match &mut self.cluster {
-            Some(winner) if detection.start_s - winner.start_s < MERGE_S => {
-                let stronger = rise_strength(&detection) > rise_strength(winner);
+            Some(winner) if new.start_s - winner.detection.start_s < MERGE_S => {
+                let stronger = rise_strength(&candidate) > rise_strength(winner);
                 if stronger {
-                    *winner = detection;
+                    *winner = candidate;
                 }
                 stronger
             }
             // Inside the tail of the event just found and no louder: its reverberation or
             // rumble, not a new event.
             Some(winner)
-                if detection.start_s < winner.end_s
-                    && detection.peak_dbfs <= winner.peak_dbfs + TAIL_MARGIN_DB =>
+                if new.start_s < winner.detection.end_s
+                    && new.peak_dbfs <= winner.detection.peak_dbfs + TAIL_MARGIN_DB =>
             {
                 false
             }
             slot => {
-                if let Some(done) = slot.replace(detection) {
+                if let Some(done) = slot.replace(candidate) {
                     let done = self.settle(done);
                     self.detections.push(done);
                 }
@@ -351,16 +271,17 @@ impl Detector {
     /// The final confidence and label of a reported event: the whole model, with the
     /// network over its patch if the model has one. Drops the inputs and the patch unless
     /// the detector keeps them for training.
-    fn settle(&self, mut d: Detection) -> Detection {
-        if let Some(x) = &d.model_inputs {
-            d.confidence = self.model.confidence(x, d.patch.as_deref());
+    fn settle(&self, mut c: Candidate) -> Candidate {
+        if let Some(x) = &c.inputs {
+            let d = &mut c.detection;
+            d.confidence = self.model.confidence(x, c.patch.as_deref());
             d.label = Label::for_confidence(d.confidence, self.params.threshold);
         }
         if !self.keep_inputs {
-            d.model_inputs = None;
-            d.patch = None;
+            c.inputs = None;
+            c.patch = None;
         }
-        d
+        c
     }
 
     /// Largest source-rate sample between two times, and whether it reached full scale.
@@ -377,11 +298,12 @@ impl Detector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::Features;
     use crate::model::DEFAULT_MODEL;
     use crate::synth::{blast, mix, wind, Distance};
 
-    fn transient(start_s: f64, end_s: f64, rise_db: f32, peak_dbfs: f32) -> Detection {
-        Detection {
+    fn transient(start_s: f64, end_s: f64, rise_db: f32, peak_dbfs: f32) -> Candidate {
+        let detection = Detection {
             start_s,
             end_s,
             peak_s: start_s + 0.1,
@@ -390,11 +312,10 @@ mod tests {
             peak_dbfs,
             clipped: false,
             features: Features { jump_db: rise_db, ..Features::default() },
-            model_inputs: None,
-            patch: None,
             wall_clock_estimate: None,
             transcript: None,
-        }
+        };
+        Candidate { detection, inputs: None, patch: None }
     }
 
     #[test]
@@ -452,10 +373,10 @@ mod tests {
         let mut d =
             Detector::new(rate, DetectorParams::default(), *DEFAULT_MODEL).keeping_model_inputs();
         d.push(&track);
-        let found = d.finish();
-        assert!(found.iter().any(|x| (x.start_s - 6.0).abs() < 0.1), "{found:#?}");
-        for x in &found {
-            let (inputs, patch) = (x.model_inputs.as_deref(), x.patch.as_deref());
+        let found = d.finish_candidates();
+        assert!(found.iter().any(|c| (c.detection.start_s - 6.0).abs() < 0.1), "{found:#?}");
+        for c in &found {
+            let (x, inputs, patch) = (&c.detection, c.inputs.as_deref(), c.patch.as_deref());
             let inputs = inputs.expect("kept inputs");
             assert!(patch.is_some(), "every reported event has its patch");
             let whole = DEFAULT_MODEL.confidence(inputs, patch);

@@ -8,29 +8,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::index::Input;
 
 /// Extensions of audio and video files phones and messaging apps produce.
 pub const AUDIO_EXTENSIONS: &[&str] = &[
     "opus", "ogg", "oga", "m4a", "mp4", "3gp", "3gpp", "aac", "mp3", "wav", "wave", "flac", "mka",
     "mkv", "webm", "caf", "aif", "aiff", "mov", "m4v",
 ];
-
-/// One recording to scan.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Input {
-    /// Where the file is.
-    pub path: PathBuf,
-    /// How the file is named in outputs: relative to the scanned folder, or as given.
-    pub display: String,
-}
-
-impl Input {
-    /// Where the recording is read from, as an absolute path: the key that ties an index
-    /// entry to its file across runs (`Recording::source`).
-    pub fn source(&self) -> String {
-        std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone()).display().to_string()
-    }
-}
 
 /// Is `path` named like a recording?
 pub fn is_audio(path: &Path) -> bool {

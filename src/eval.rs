@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::detect::Label;
 use crate::error::Error;
-use crate::index::Index;
+use crate::index::{base_name, Index};
 
 /// Classes the scorer ignores: they can sound like distant blasts.
 pub const AMBIGUOUS: [&str; 2] = ["thunder", "fireworks"];
@@ -39,12 +39,6 @@ pub struct Reference {
 pub struct Labels {
     /// Events per file base name.
     pub by_file: BTreeMap<String, Vec<Reference>>,
-}
-
-/// File name without folders, as the scorer matches recordings.
-pub fn base_name(path: &str) -> String {
-    let trimmed = path.trim();
-    trimmed.rsplit(['/', '\\']).next().unwrap_or(trimmed).to_string()
 }
 
 impl Labels {

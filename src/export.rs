@@ -2,7 +2,7 @@
 //! file in the same folder and renamed over the target, so a killed run leaves either the
 //! old file or the new one, never half of one.
 
-use std::io::Write;
+use crate::atomic::write_atomic;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -44,23 +44,6 @@ pub fn spreadsheet_safe(text: &str) -> String {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
         _ => text.to_string(),
     }
-}
-
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let wrap = |source| Error::Write { path: path.to_path_buf(), source };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".blastscan-");
-    // A temporary file is created 0600; outputs are for colleagues too, so they get the
-    // mode an ordinary new file gets (0666 less the umask, applied by the OS).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder.tempfile_in(dir).map_err(wrap)?;
-    tmp.write_all(bytes).map_err(wrap)?;
-    tmp.as_file().sync_all().map_err(wrap)?;
-    tmp.persist(path).map_err(|e| wrap(e.error))?;
-    Ok(())
 }
 
 /// Creates the output folder and checks it can be written, before any work starts.

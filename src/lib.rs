@@ -9,6 +9,7 @@
 //! people open.
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod batch;
 pub mod classify;
 pub mod clips;

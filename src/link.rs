@@ -10,10 +10,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::FixedOffset;
 
-use crate::discover::Input;
-use crate::index::Index;
-use crate::messages::{self, parse_iso, Anchor, Found, MessageBook, MessageDate, Stamp};
-use crate::transcript::{self, Warning};
+use crate::index::{Anchor, DateSource, Index, Input, Warning};
+use crate::messages::{self, parse_iso, Found, MessageBook, MessageDate, Stamp};
+use crate::transcript;
 
 /// Where to look for transcripts and dates, and how to write times.
 #[derive(Debug, Clone, Default)]
@@ -142,7 +141,7 @@ fn mixed_time_bases(index: &Index) -> bool {
 }
 
 fn is_message_time(date: &MessageDate) -> bool {
-    use messages::DateSource::*;
+    use DateSource::*;
     matches!(date.source, Manifest | Whatsapp | Telegram)
 }
 

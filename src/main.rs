@@ -474,7 +474,7 @@ fn run_train(args: &TrainArgs) -> Result<ExitCode, Error> {
     let file = model::ModelFile::of(&made.model, &[args.labels.display().to_string()]);
     let json = serde_json::to_vec_pretty(&file)
         .map_err(|e| Error::Usage(format!("cannot encode the model: {e}")))?;
-    export::write_atomic(&args.out, &json)?;
+    blastscan::atomic::write_atomic(&args.out, &json)?;
     eprintln!(
         "wrote {}; use it with `blastscan scan --model {}`",
         args.out.display(),

@@ -27,42 +27,10 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use regex::Regex;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::eval::base_name;
-use crate::transcript::{decode_text, Warning};
-
-/// Where a recording's date came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DateSource {
-    /// A manifest CSV.
-    Manifest,
-    /// A WhatsApp chat export.
-    Whatsapp,
-    /// A Telegram Desktop export.
-    Telegram,
-    /// The file name.
-    Filename,
-    /// A container tag.
-    Tag,
-    /// The file's modification time.
-    Mtime,
-}
-
-impl DateSource {
-    /// The name written in the outputs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DateSource::Manifest => "manifest",
-            DateSource::Whatsapp => "whatsapp",
-            DateSource::Telegram => "telegram",
-            DateSource::Filename => "filename",
-            DateSource::Tag => "tag",
-            DateSource::Mtime => "mtime",
-        }
-    }
-}
+use crate::index::{base_name, Anchor, DateSource, Warning};
+use crate::transcript::decode_text;
 
 /// A point in time as precise as its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,16 +82,6 @@ impl Stamp {
             Stamp::Day(_) => None,
         }
     }
-}
-
-/// Which moment of the recording a stamp marks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Anchor {
-    /// The end (a voice note is sent when recording stops).
-    End,
-    /// The start (a recorder names its file when recording starts).
-    Start,
 }
 
 /// The date of one recording and what else its source says.

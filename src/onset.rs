@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 
+use crate::index::OnsetParams;
 use crate::stft::FRAMES_PER_S;
 
 /// Frames on each side that a peak must dominate (30 ms, librosa's `pre_max`/`post_max`).
@@ -16,23 +17,6 @@ pub const PEAK_RADIUS: usize = 3;
 const MEDIAN_FRAMES: usize = 100;
 /// The median is refreshed every this many frames (it moves slowly; this saves time).
 const MEDIAN_EVERY: u64 = 10;
-
-/// Settings of the picker.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct OnsetParams {
-    /// Margin above the moving median, in dB of mean sub-band rise.
-    pub delta_db: f32,
-    /// Absolute floor on the onset function, in dB.
-    pub min_flux_db: f32,
-    /// Minimum time between two onsets, in seconds.
-    pub min_gap_s: f32,
-}
-
-impl Default for OnsetParams {
-    fn default() -> Self {
-        OnsetParams { delta_db: 1.5, min_flux_db: 3.0, min_gap_s: 0.05 }
-    }
-}
 
 /// Streaming peak picker over the onset function.
 #[derive(Debug)]

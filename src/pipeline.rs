@@ -17,11 +17,12 @@ use rayon::prelude::*;
 
 use crate::classify::Model;
 use crate::decode::Decoder;
-use crate::detect::{Detector, DetectorParams};
-use crate::discover::Input;
+use crate::detect::{Candidate, Detector, DetectorParams};
+
 use crate::error::{Error, FileError};
-use crate::index::{Index, Recording};
-use crate::store::{self, FileId, Store};
+use crate::index::FileId;
+use crate::index::{Index, Input, Recording};
+use crate::store::{self, Store};
 
 /// How to run a scan.
 #[derive(Debug, Clone)]
@@ -74,28 +75,37 @@ pub struct ScanOutcome {
 /// Decodes and analyses one recording. Never panics on bad input: failures become
 /// [`Recording::error`].
 pub fn analyse_file(input: &Input, params: DetectorParams, model: Model) -> Recording {
-    analyse_with(input, |rate| Detector::new(rate, params, model))
+    let (mut rec, candidates) = analyse_with(input, |rate| Detector::new(rate, params, model));
+    rec.detections = candidates.into_iter().map(|c| c.detection).collect();
+    rec
 }
 
 /// [`analyse_file`] with a detector of the caller's making (`detector(sample_rate)`), e.g.
-/// one that keeps its model inputs for training.
-pub fn analyse_with(input: &Input, detector: impl FnOnce(u32) -> Detector) -> Recording {
+/// one that keeps its model inputs for training: the recording without its detections,
+/// and the detector's [`Candidate`]s (its detections with what the model saw).
+pub fn analyse_with(
+    input: &Input,
+    detector: impl FnOnce(u32) -> Detector,
+) -> (Recording, Vec<Candidate>) {
     let mut rec = Recording {
         path: input.display.clone(),
         source: Some(input.source()),
         ..Recording::default()
     };
-    if let Err(e) = run_detector(&input.path, detector, &mut rec) {
-        rec.error = Some(e.to_string());
+    match run_detector(&input.path, detector, &mut rec) {
+        Ok(candidates) => (rec, candidates),
+        Err(e) => {
+            rec.error = Some(e.to_string());
+            (rec, Vec::new())
+        }
     }
-    rec
 }
 
 fn run_detector(
     path: &Path,
     detector: impl FnOnce(u32) -> Detector,
     rec: &mut Recording,
-) -> Result<(), FileError> {
+) -> Result<Vec<Candidate>, FileError> {
     let mut decoder = Decoder::open(path)?;
     let mut chunk = Vec::with_capacity(8192);
     // The rate may only be known once the first packet is decoded.
@@ -120,8 +130,7 @@ fn run_detector(
     rec.duration_s = samples as f64 / f64::from(info.sample_rate);
     rec.skipped_packets = decoder.skipped_packets();
     rec.decode_warnings = decoder.warnings().to_vec();
-    rec.detections = detector.finish();
-    Ok(())
+    Ok(detector.finish_candidates())
 }
 
 /// Scans `inputs` in parallel and builds the index (no store: everything is analysed).

@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use crate::atomic::write_atomic;
 use crate::clips::{fade, selected, spans_of, wav_bytes};
 use crate::detect::Detection;
 use crate::error::Error;
-use crate::export::write_atomic;
 use crate::index::{Index, Recording};
 use crate::messages::order_key;
 use crate::pipeline;

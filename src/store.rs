@@ -21,35 +21,14 @@ use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
+use crate::atomic::write_atomic;
 use crate::classify::Model;
 use crate::detect::DetectorParams;
 use crate::error::Error;
-use crate::export::write_atomic;
-use crate::index::Recording;
+use crate::index::{FileId, Recording};
 
 /// The lock file inside an output folder.
 pub const LOCK_FILE: &str = ".blastscan.lock";
-
-/// What identifies a recording's content, and when it was last seen on disk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileId {
-    /// BLAKE3 hash of the file's bytes, hex.
-    pub blake3: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Modification time, nanoseconds since the Unix epoch.
-    pub modified_ns: i128,
-}
-
-impl FileId {
-    /// A number in `0..n` chosen by the content, for `--shard`.
-    pub fn shard(&self, n: u32) -> u32 {
-        let head = u64::from_str_radix(self.blake3.get(..16).unwrap_or("0"), 16).unwrap_or(0);
-        (head % u64::from(n.max(1))) as u32
-    }
-}
 
 /// Size and modification time of a file.
 pub fn stat(path: &Path) -> std::io::Result<(u64, i128)> {

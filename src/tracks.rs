@@ -12,10 +12,10 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use crate::atomic::write_atomic;
 use crate::clips::{recording_names, selected};
 use crate::detect::Detection;
 use crate::error::Error;
-use crate::export::write_atomic;
 use crate::index::Index;
 
 /// Subtitles stay on screen at least this long, seconds.

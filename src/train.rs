@@ -18,9 +18,10 @@ use crate::classify::{
     Boosted, Linear, Model, Tree, INPUTS, PATCH_LEN, SCALAR_INPUTS, TREE_LEAVES, TREE_SPLITS,
 };
 use crate::detect::{Detector, DetectorParams};
-use crate::discover::{discover, Input};
+use crate::discover::discover;
 use crate::error::Error;
-use crate::eval::{base_name, match_recording, Labels, Outcome, COLLAR_S};
+use crate::eval::{match_recording, Labels, Outcome, COLLAR_S};
+use crate::index::{base_name, Input};
 use crate::model::DEFAULT_MODEL;
 use crate::pipeline::{self, analyse_with};
 
@@ -107,7 +108,7 @@ pub fn collect(
         analyse_with(input, keep)
     });
     let mut collected = Collected { examples: Vec::new(), blasts, failed: Vec::new(), hours: 0.0 };
-    for (input, rec) in inputs.iter().zip(analysed) {
+    for (input, (rec, candidates)) in inputs.iter().zip(analysed) {
         if let Some(e) = rec.error {
             collected.failed.push((input.display.clone(), e));
             continue;
@@ -115,10 +116,11 @@ pub fn collect(
         collected.hours += rec.duration_s / 3600.0;
         let name = base_name(&input.display);
         let refs = labels.by_file.get(&name).map(Vec::as_slice).unwrap_or(&[]);
-        let starts: Vec<f64> = rec.detections.iter().map(|d| d.start_s).collect();
+        let starts: Vec<f64> = candidates.iter().map(|c| c.detection.start_s).collect();
         let (outcomes, _, _) = match_recording(&starts, refs, COLLAR_S);
-        for (d, o) in rec.detections.into_iter().zip(outcomes) {
-            let Some(x) = d.model_inputs else { continue };
+        for (c, o) in candidates.into_iter().zip(outcomes) {
+            let (d, patch) = (&c.detection, c.patch);
+            let Some(x) = c.inputs else { continue };
             if o == Outcome::Ignored {
                 continue;
             }
@@ -133,7 +135,7 @@ pub fn collect(
                 None => format!("{set}/{name}"),
             };
             let file = name.clone();
-            let (start_s, patch) = (d.start_s, d.patch);
+            let start_s = d.start_s;
             collected.examples.push(Example { set, file, group, start_s, x, y, patch });
         }
     }

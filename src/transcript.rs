@@ -17,7 +17,9 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use crate::index::{TranscriptLink, Warning};
 
 /// Extensions tried for a transcript, in order of preference.
 pub const EXTENSIONS: [&str; 4] = ["srt", "vtt", "json", "txt"];
@@ -44,41 +46,6 @@ pub struct Transcript {
     pub segments: Vec<Segment>,
     /// The whole text, for transcripts without times.
     pub untimed: Option<String>,
-}
-
-/// A problem in a transcript or chat file that did not stop the run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Warning {
-    /// The file.
-    pub file: String,
-    /// 1-based line number, when there is one.
-    pub line: Option<usize>,
-    /// What is wrong, and what was done about it.
-    pub message: String,
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
-        }
-    }
-}
-
-/// The transcript around one moment of a recording.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TranscriptLink {
-    /// The segment containing the moment, or the nearest one within
-    /// [`NEAREST_WITHIN_S`]; the whole text for an untimed transcript.
-    pub text: String,
-    /// Seconds between the moment and that segment (0 when it contains it; absent for an
-    /// untimed transcript).
-    pub gap_s: Option<f64>,
-    /// The segment just before (empty if none).
-    pub context_before: String,
-    /// The segment just after (empty if none).
-    pub context_after: String,
 }
 
 impl Transcript {

@@ -30,9 +30,8 @@ use std::sync::LazyLock;
 use chrono::{NaiveDate, NaiveDateTime};
 use regex::Regex;
 
-use crate::eval::base_name;
-use crate::messages::{from_filename, Anchor, DateSource, Dated, MessageDate, Stamp};
-use crate::transcript::Warning;
+use crate::index::{base_name, Anchor, DateSource, Warning};
+use crate::messages::{from_filename, Dated, MessageDate, Stamp};
 
 /// Audio or video file names inside a chat message.
 pub static ATTACHMENT: LazyLock<Regex> = LazyLock::new(|| {

@@ -133,10 +133,8 @@ fn every_format_decodes_and_gives_the_same_detection() {
 }
 
 fn analyse(path: &Path) -> blastscan::index::Recording {
-    let input = blastscan::discover::Input {
-        path: path.to_path_buf(),
-        display: path.display().to_string(),
-    };
+    let input =
+        blastscan::index::Input { path: path.to_path_buf(), display: path.display().to_string() };
     blastscan::pipeline::analyse_file(&input, DetectorParams::default(), *DEFAULT_MODEL)
 }
 

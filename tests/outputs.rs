@@ -10,8 +10,8 @@ use std::process::Command as Process;
 
 use assert_cmd::Command;
 use blastscan::detect::{Detection, Label};
+use blastscan::index::TranscriptLink;
 use blastscan::index::{Index, Recording};
-use blastscan::transcript::TranscriptLink;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -121,8 +121,6 @@ fn known_index() -> Index {
             peak_dbfs: -3.0,
             clipped: false,
             features: Default::default(),
-            model_inputs: None,
-            patch: None,
             wall_clock_estimate: Some(format!("2024-03-13T23:{:02}:00", (peak as u32 / 60) % 60)),
             transcript: text.map(|t| TranscriptLink {
                 text: t.into(),

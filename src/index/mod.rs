@@ -1,14 +1,19 @@
 //! The index: what a scan found, per recording. Serialised as `index.json`.
 //!
+//! This is the data model every stage shares, and a leaf: it imports nothing from the
+//! rest of the crate. The detector fills [`Detection`]s, linking adds dates and
+//! transcripts, the batch stage stores [`Recording`]s and the outputs read them.
+//!
 //! Bump [`SCHEMA_VERSION`] whenever a field changes meaning or disappears; adding a field
 //! does not need a bump. The README documents every field.
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{Detection, DetectorParams, Label};
-use crate::messages::{Anchor, DateSource};
-use crate::store::FileId;
-use crate::transcript::Warning;
+mod detection;
+mod provenance;
+
+pub use detection::{Detection, DetectorParams, Features, Label, OnsetParams, TranscriptLink};
+pub use provenance::{Anchor, DateSource, FileId, Input, Warning};
 
 /// Version of the `index.json` layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -159,6 +164,12 @@ impl Index {
             recordings,
         }
     }
+}
+
+/// File name without folders, as the scorer matches recordings.
+pub fn base_name(path: &str) -> String {
+    let trimmed = path.trim();
+    trimmed.rsplit(['/', '\\']).next().unwrap_or(trimmed).to_string()
 }
 
 #[cfg(test)]
