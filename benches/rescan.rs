@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
+use blastscan::batch::pipeline::ScanConfig;
 use blastscan::batch::{run, Batch};
+use blastscan::detect::model::DEFAULT_MODEL;
 use blastscan::detect::DetectorParams;
 use blastscan::link::LinkConfig;
-use blastscan::model::DEFAULT_MODEL;
-use blastscan::pipeline::ScanConfig;
 use blastscan::synth::{blast, mix, speech, wind, write_wav, Distance};
 
 const FILES: u32 = 100;

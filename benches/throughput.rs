@@ -15,11 +15,11 @@ use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use blastscan::decode::Decoder;
+use blastscan::detect::decode::Decoder;
+use blastscan::detect::model::DEFAULT_MODEL;
+use blastscan::detect::resample::{Resampler, ANALYSIS_RATE};
+use blastscan::detect::stft::Stft;
 use blastscan::detect::{Detector, DetectorParams};
-use blastscan::model::DEFAULT_MODEL;
-use blastscan::resample::{Resampler, ANALYSIS_RATE};
-use blastscan::stft::Stft;
 use blastscan::synth::{blast, mix, speech, wind, write_wav, Distance};
 
 const SECONDS: f64 = 600.0;

@@ -27,9 +27,9 @@
 
 use std::path::{Path, PathBuf};
 
-use blastscan::classify::{input_names, Model, PATCH_LEN};
+use blastscan::detect::classify::{input_names, Model, PATCH_LEN};
+use blastscan::detect::model::ModelFile;
 use blastscan::detect::DetectorParams;
-use blastscan::model::ModelFile;
 use blastscan::train::{
     collect_dir, counts, cross_validate, encode_examples, figures, fit, report, shuffled, Example,
     FOLDS,
@@ -277,7 +277,7 @@ fn write_patches(
     Ok(())
 }
 
-/// The model file (`models/default.json`): pretty JSON, see [`blastscan::model`].
+/// The model file (`models/default.json`): pretty JSON, see [`blastscan::detect::model`].
 fn render(model: &Model, sets: &[String]) -> Result<String, serde_json::Error> {
     let mut json = serde_json::to_string_pretty(&ModelFile::of(model, sets))?;
     json.push('\n');

@@ -1,43 +1,34 @@
 //! blastscan: turn hours of field recordings into a timestamped index of probable explosions.
 //!
-//! The pipeline, one module per stage, read top to bottom:
-//! [`discover`] → [`decode`] → [`resample`] → [`stft`] → [`onset`] → [`classify`]
-//! (glued by [`detect`]) → [`index`] → [`link`] (with [`transcript`] and [`messages`]) →
-//! [`export`]. [`pipeline`] is the only module that knows about threads; [`store`] and
-//! [`batch`] make runs incremental, resumable and shardable; [`eval`] scores detections
-//! against reference labels; [`report`], [`clips`], [`tracks`] and [`query`] are what
-//! people open.
+//! The pipeline, one folder per stage, each importing only from the stages before it:
+//!
+//! * [`index`]: the data model every stage shares (a leaf: it imports nothing else).
+//! * [`detect`]: samples in, detections out, no file I/O besides decoding:
+//!   [`detect::decode`] → [`detect::resample`] → [`detect::stft`] → [`detect::onset`] →
+//!   [`detect::classify`] (with [`detect::model`] and [`detect::network`]), glued by
+//!   [`detect::Detector`].
+//! * [`link`]: transcripts ([`link::transcript`]) and message dates ([`link::dates`]).
+//! * [`batch`]: finding recordings ([`batch::discover`]), running the detector on every
+//!   core ([`batch::pipeline`], the only module that knows about threads), the store that
+//!   makes runs incremental and resumable ([`batch::store`]), shards and merges.
+//! * [`output`]: `index.json` and `detections.csv`, the HTML report, clips, label tracks
+//!   and queries.
+//!
+//! Beside them: [`eval`] scores detections against reference labels, [`train`] fits a
+//! model to an investigator's labels, [`atomic`] writes files so a killed run leaves none
+//! torn, and [`error`] holds the typed errors.
 #![warn(missing_docs)]
 
 pub mod atomic;
 pub mod batch;
-pub mod classify;
-pub mod clips;
-pub mod decode;
 pub mod detect;
-pub mod discover;
 pub mod error;
 pub mod eval;
-pub mod export;
 pub mod index;
 pub mod link;
-pub mod messages;
-pub mod model;
-pub mod network;
-pub mod onset;
-pub mod pipeline;
-pub mod query;
-pub mod report;
-pub mod resample;
-pub mod salvage;
-pub mod spectrogram;
-pub mod stft;
-pub mod store;
+pub mod output;
 pub mod synth;
-pub mod tracks;
 pub mod train;
-pub mod transcript;
-pub mod whatsapp;
 
 pub use detect::{Detection, DetectorParams, Label};
 pub use error::{Error, FileError};

@@ -10,13 +10,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::FixedOffset;
 use clap::{Args, Parser, Subcommand};
 
+use blastscan::batch::pipeline::ScanConfig;
+use blastscan::batch::{self, discover};
+use blastscan::detect::model;
 use blastscan::detect::DetectorParams;
 use blastscan::index::Index;
+use blastscan::link::dates as messages;
 use blastscan::link::LinkConfig;
-use blastscan::pipeline::ScanConfig;
-use blastscan::{
-    batch, clips, discover, eval, export, messages, model, query, report, tracks, train, Error,
-};
+use blastscan::output::{clips, export, query, report, tracks};
+use blastscan::{eval, train, Error};
 
 #[derive(Parser, Debug)]
 #[command(name = "blastscan", version, about = "Find probable explosions in field recordings")]

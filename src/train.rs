@@ -14,16 +14,16 @@
 
 use std::path::Path;
 
-use crate::classify::{
+use crate::batch::discover::discover;
+use crate::batch::pipeline::{self, analyse_with};
+use crate::detect::classify::{
     Boosted, Linear, Model, Tree, INPUTS, PATCH_LEN, SCALAR_INPUTS, TREE_LEAVES, TREE_SPLITS,
 };
+use crate::detect::model::DEFAULT_MODEL;
 use crate::detect::{Detector, DetectorParams};
-use crate::discover::discover;
 use crate::error::Error;
 use crate::eval::{match_recording, Labels, Outcome, COLLAR_S};
 use crate::index::{base_name, Input};
-use crate::model::DEFAULT_MODEL;
-use crate::pipeline::{self, analyse_with};
 
 const N: usize = INPUTS;
 /// L2 penalty on the standardised weights of the logistic regression (in units of summed
@@ -53,11 +53,11 @@ pub struct Example {
     pub group: String,
     /// Onset, seconds.
     pub start_s: f64,
-    /// The model inputs ([`crate::classify::model_inputs`]).
+    /// The model inputs ([`crate::detect::classify::model_inputs`]).
     pub x: Box<[f32; N]>,
     /// 1 for a blast, 0 for anything else.
     pub y: f64,
-    /// The log-band patch around the onset ([`crate::classify::patch`]); not kept in the
+    /// The log-band patch around the onset ([`crate::detect::classify::patch`]); not kept in the
     /// shipped examples file.
     pub patch: Option<Box<[f32; PATCH_LEN]>>,
 }
@@ -225,7 +225,7 @@ fn fit_linear(examples: &[&Example]) -> Linear {
 }
 
 /// Fits gradient-boosted trees: each tree is grown on the gradient and hessian of the
-/// log-loss at the current scores (Newton boosting), depth-first to [`crate::classify::TREE_DEPTH`], on
+/// log-loss at the current scores (Newton boosting), depth-first to [`crate::detect::classify::TREE_DEPTH`], on
 /// inputs binned at their quantiles; a leaf adds `-G / (H + LAMBDA)`, shrunk by
 /// [`LEARNING_RATE`].
 fn fit_boosted(examples: &[&Example]) -> Boosted {
@@ -518,7 +518,7 @@ fn row_len() -> usize {
 
 /// A fingerprint of the input names, so examples made for another feature set are refused.
 fn inputs_tag() -> [u8; 8] {
-    let names = crate::classify::input_names().join("\n");
+    let names = crate::detect::classify::input_names().join("\n");
     let hash = blake3::hash(names.as_bytes());
     let mut tag = [0u8; 8];
     tag.copy_from_slice(&hash.as_bytes()[..8]);
@@ -528,7 +528,7 @@ fn inputs_tag() -> [u8; 8] {
 /// Examples as bytes: a header (magic, the input names' tag, count), each input's
 /// minimum and step, then per example its class (1 byte) and every input quantised over
 /// that input's range, to 16 bits for the named features and 8 for the profile cells
-/// ([`width_of`]; the error is at most half a step).
+/// (`width_of`; the error is at most half a step).
 pub fn encode_examples(examples: &[&Example]) -> Vec<u8> {
     let mut out = Vec::with_capacity(20 + N * 8 + examples.len() * row_len());
     out.extend_from_slice(MAGIC);

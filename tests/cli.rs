@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use blastscan::detect::model::DEFAULT_MODEL;
+use blastscan::detect::stft::HOP_S;
 use blastscan::detect::{Detection, Detector, DetectorParams, Label};
-use blastscan::model::DEFAULT_MODEL;
-use blastscan::stft::HOP_S;
 use blastscan::synth::{blast, crack, mix, slam, wind, write_wav, Distance};
 
 const RATE: u32 = 16000;
@@ -135,7 +135,7 @@ fn every_format_decodes_and_gives_the_same_detection() {
 fn analyse(path: &Path) -> blastscan::index::Recording {
     let input =
         blastscan::index::Input { path: path.to_path_buf(), display: path.display().to_string() };
-    blastscan::pipeline::analyse_file(&input, DetectorParams::default(), *DEFAULT_MODEL)
+    blastscan::batch::pipeline::analyse_file(&input, DetectorParams::default(), *DEFAULT_MODEL)
 }
 
 #[test]

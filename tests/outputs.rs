@@ -146,7 +146,8 @@ fn known_index() -> Index {
 #[test]
 fn label_tracks_and_subtitles_match_the_reference_files() {
     let tmp = tempfile::tempdir().expect("temp");
-    let written = blastscan::tracks::write_tracks(&known_index(), tmp.path(), None).expect("write");
+    let written =
+        blastscan::output::tracks::write_tracks(&known_index(), tmp.path(), None).expect("write");
     assert_eq!(written.len(), 4);
     for suffix in ["audacity.txt", "raven.txt", "srt", "vtt"] {
         let name = format!("night_2__PTT-20240313-WA0001.{suffix}");
@@ -158,7 +159,7 @@ fn label_tracks_and_subtitles_match_the_reference_files() {
     // The subtitles parse back with the project's own transcript reader, cue for cue.
     let srt =
         std::fs::read_to_string(tmp.path().join("night_2__PTT-20240313-WA0001.srt")).expect("srt");
-    let (t, w) = blastscan::transcript::parse(&srt, "srt", "srt");
+    let (t, w) = blastscan::link::transcript::parse(&srt, "srt", "srt");
     assert!(w.is_empty());
     assert_eq!(t.segments.iter().map(|s| s.start_s).collect::<Vec<_>>(), [12.341, 3725.5]);
 }
@@ -166,8 +167,11 @@ fn label_tracks_and_subtitles_match_the_reference_files() {
 #[test]
 fn queries_filter_by_date_confidence_text_and_recording() {
     let tmp = tempfile::tempdir().expect("temp");
-    std::fs::write(tmp.path().join("index.json"), blastscan::export::index_json(&known_index()))
-        .expect("write");
+    std::fs::write(
+        tmp.path().join("index.json"),
+        blastscan::output::export::index_json(&known_index()),
+    )
+    .expect("write");
     let out = tmp.path();
     let json = |extra: &[&str]| -> serde_json::Value {
         let mut args = vec!["query", "--format", "json"];

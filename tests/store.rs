@@ -221,7 +221,7 @@ fn a_second_run_into_the_same_folder_is_refused() {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(out.join(blastscan::store::LOCK_FILE))
+        .open(out.join(blastscan::batch::store::LOCK_FILE))
         .expect("lock file");
     held.try_lock().expect("take the lock as a running scan would");
     let refused = scan(&["--out", s(&out), s(&input)]);

@@ -140,7 +140,7 @@ pub struct Features {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TranscriptLink {
     /// The segment containing the moment, or the nearest one within
-    /// [`NEAREST_WITHIN_S`]; the whole text for an untimed transcript.
+    /// [`crate::link::transcript::NEAREST_WITHIN_S`]; the whole text for an untimed transcript.
     pub text: String,
     /// Seconds between the moment and that segment (0 when it contains it; absent for an
     /// untimed transcript).

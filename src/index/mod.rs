@@ -30,7 +30,7 @@ pub struct Index {
     /// Parameters the detector ran with.
     pub detector: DetectorParams,
     /// Fingerprint of tool version, parameters and model: results with another one were
-    /// made by a different detector (see [`crate::store::fingerprint`]).
+    /// made by a different detector (see [`crate::batch::store::fingerprint`]).
     #[serde(default)]
     pub fingerprint: String,
     /// Totals.

@@ -3,14 +3,14 @@
 
 use serde::Serialize;
 
-use crate::clips::selected;
 use crate::detect::Detection;
 use crate::error::Error;
-use crate::export::spreadsheet_safe;
 use crate::index::{Index, Recording};
+use crate::output::clips::selected;
+use crate::output::export::spreadsheet_safe;
 use chrono::TimeDelta;
 
-use crate::messages::{order_key, parse_iso, Stamp};
+use crate::link::dates::{order_key, parse_iso, Stamp};
 
 /// What to look for. Every condition given must hold.
 #[derive(Debug, Clone, Default)]
@@ -66,7 +66,7 @@ impl Query {
             }
         }
         // Times compare as instants where they are known (`Z`, offsets), see
-        // [`crate::messages::order_key`].
+        // [`crate::link::dates::order_key`].
         let sent = rec.sent_at.as_deref().and_then(|s| order_key(s, zone));
         if let Some(from) = self.from.as_deref().and_then(|f| order_key(f, zone)) {
             if sent.is_none_or(|s| s < from) {

@@ -4,15 +4,24 @@
 //! → [`Model`]. Only a few seconds of frames are kept (the classifier's look-back and
 //! look-ahead), so memory does not depend on the recording's length.
 
+pub mod classify;
+pub mod decode;
+pub mod model;
+pub mod network;
+pub mod onset;
+pub mod resample;
+pub mod salvage;
+pub mod stft;
+
 use std::collections::VecDeque;
 
-use crate::classify::{
+use crate::detect::classify::{
     measure, model_inputs, patch, profile, Model, INPUTS, LOOKAHEAD, LOOKBACK, PATCH_LEN,
 };
+use crate::detect::onset::OnsetPicker;
+use crate::detect::resample::Resampler;
+use crate::detect::stft::{frame_time_s, Frame, Stft, HOP_S};
 pub use crate::index::{Detection, DetectorParams, Label};
-use crate::onset::OnsetPicker;
-use crate::resample::Resampler;
-use crate::stft::{frame_time_s, Frame, Stft, HOP_S};
 
 /// A reported transient with what the model saw of it. The detector hands these out
 /// only when asked ([`Detector::keeping_model_inputs`], for training); otherwise it keeps
@@ -21,9 +30,9 @@ use crate::stft::{frame_time_s, Frame, Stft, HOP_S};
 pub struct Candidate {
     /// The transient as the index stores it.
     pub detection: Detection,
-    /// The model's inputs ([`crate::classify::model_inputs`]).
+    /// The model's inputs ([`crate::detect::classify::model_inputs`]).
     pub inputs: Option<Box<[f32; INPUTS]>>,
-    /// The log-band patch around the onset ([`crate::classify::patch`]), measured for an
+    /// The log-band patch around the onset ([`crate::detect::classify::patch`]), measured for an
     /// onset that stood for its cluster when the model has a network or inputs are kept.
     pub patch: Option<Box<[f32; PATCH_LEN]>>,
 }
@@ -298,8 +307,8 @@ impl Detector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::model::DEFAULT_MODEL;
     use crate::index::Features;
-    use crate::model::DEFAULT_MODEL;
     use crate::synth::{blast, mix, wind, Distance};
 
     fn transient(start_s: f64, end_s: f64, rise_db: f32, peak_dbfs: f32) -> Candidate {

@@ -2,7 +2,7 @@
 //! voice note, and when, in every locale a phone writes.
 //!
 //! A message line starts with the phone's short date and time, in the phone's language
-//! and region. [`head`] reads that start in any of the forms the public WhatsApp parsers
+//! and region. `head` reads that start in any of the forms the public WhatsApp parsers
 //! document (the test table below names where each came from):
 //!
 //! * digits: ASCII, Arabic-Indic (`٠-٩`) and Eastern Arabic-Indic (`۰-۹`); Unicode
@@ -31,7 +31,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use regex::Regex;
 
 use crate::index::{base_name, Anchor, DateSource, Warning};
-use crate::messages::{from_filename, Dated, MessageDate, Stamp};
+use crate::link::dates::{from_filename, Dated, MessageDate, Stamp};
 
 /// Audio or video file names inside a chat message.
 pub static ATTACHMENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -229,7 +229,7 @@ fn time_of(head: &Head, day_first: bool) -> Option<NaiveDateTime> {
         Written::Either { first, second, y } => (y, first, second),
     };
     let (h, min, s) = head.clock;
-    let h = crate::messages::twenty_four(h, head.pm)?;
+    let h = crate::link::dates::twenty_four(h, head.pm)?;
     NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h, min, s)
 }
 

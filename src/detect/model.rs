@@ -12,12 +12,12 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{
+use crate::detect::classify::{
     input_names, Boosted, Ensemble, Linear, Model, Tree, INPUTS, PATCH_LEN, TREE_LEAVES,
     TREE_SPLITS,
 };
+use crate::detect::network::Network;
 use crate::error::Error;
-use crate::network::Network;
 
 /// The `format` field of a model file.
 pub const FORMAT: &str = "blastscan-model";
@@ -25,7 +25,7 @@ pub const FORMAT: &str = "blastscan-model";
 pub const VERSION: u32 = 1;
 
 /// The shipped model file.
-const DEFAULT_FILE: &[u8] = include_bytes!("../models/default.json");
+const DEFAULT_FILE: &[u8] = include_bytes!("../../models/default.json");
 
 /// The model used by default (`models/default.json`).
 pub static DEFAULT_MODEL: LazyLock<Model> = LazyLock::new(|| {
@@ -275,8 +275,8 @@ mod tests {
 
     #[test]
     fn a_network_joins_the_features_and_a_file_read_otherwise_than_trained_is_refused() {
-        use crate::network::KERNEL;
-        use crate::stft::SUB_BANDS;
+        use crate::detect::network::KERNEL;
+        use crate::detect::stft::SUB_BANDS;
         let w = 2;
         let net = Network {
             width: w,

@@ -2,8 +2,11 @@
 //! source) and every detection the words around it and an estimated wall-clock time.
 //!
 //! Cheap and sequential: it reads small text files and one box of an MP4 header per
-//! recording, and never decodes audio. See [`crate::transcript`] and [`crate::messages`]
+//! recording, and never decodes audio. See [`crate::link::transcript`] and [`crate::link::dates`]
 //! for the formats.
+
+pub mod dates;
+pub mod transcript;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,8 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::FixedOffset;
 
 use crate::index::{Anchor, DateSource, Index, Input, Warning};
-use crate::messages::{self, parse_iso, Found, MessageBook, MessageDate, Stamp};
-use crate::transcript;
+use crate::link::dates::{self as messages, parse_iso, Found, MessageBook, MessageDate, Stamp};
 
 /// Where to look for transcripts and dates, and how to write times.
 #[derive(Debug, Clone, Default)]

@@ -3,7 +3,7 @@
 //! depend on the thread count.
 //!
 //! With a [`Store`] the scan is incremental: every file is identified by its content
-//! ([`crate::store::identify`]), a result already stored is loaded instead of computed,
+//! ([`crate::batch::store::identify`]), a result already stored is loaded instead of computed,
 //! and each new result is stored the moment it is done. A cancel flag (Ctrl-C) stops
 //! new analyses from starting; files in flight finish and are stored.
 
@@ -15,14 +15,14 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::classify::Model;
-use crate::decode::Decoder;
+use crate::detect::classify::Model;
+use crate::detect::decode::Decoder;
 use crate::detect::{Candidate, Detector, DetectorParams};
 
+use crate::batch::store::{self, Store};
 use crate::error::{Error, FileError};
 use crate::index::FileId;
 use crate::index::{Index, Input, Recording};
-use crate::store::{self, Store};
 
 /// How to run a scan.
 #[derive(Debug, Clone)]

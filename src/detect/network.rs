@@ -1,6 +1,6 @@
 //! The small convolutional network that reads a candidate's log-band patch.
 //!
-//! Input: a [`patch`](crate::classify::patch), 160 steps of 20 ms x 16 sub-bands. The
+//! Input: a [`patch`](crate::detect::classify::patch), 160 steps of 20 ms x 16 sub-bands. The
 //! bands are the channels and the network convolves over time (a time-delay network,
 //! Waibel et al. 1989, "Phoneme recognition using time-delay neural networks"; log-band
 //! patches as in Piczak 2015):
@@ -14,13 +14,13 @@
 //!
 //! It is trained offline by `training/train_cnn.py` (numpy) on the trainer's patches and
 //! stored in the model file; see MODEL.md. The classifier averages its log-odds with the
-//! feature model's ([`crate::classify::Model`]). Convolutions use zero padding of two
+//! feature model's ([`crate::detect::classify::Model`]). Convolutions use zero padding of two
 //! steps at each end ("same" output length), as the trainer does.
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{PATCH_LEN, PATCH_STEPS};
-use crate::stft::SUB_BANDS;
+use crate::detect::classify::{PATCH_LEN, PATCH_STEPS};
+use crate::detect::stft::SUB_BANDS;
 
 /// Steps each convolution spans.
 pub const KERNEL: usize = 5;

@@ -6,19 +6,22 @@
 //! store lacks ([`scan_with`]), keep the previous entries that still stand
 //! ([`store::carry_over`]), link transcripts and dates again ([`link`]), write the views.
 
+pub mod discover;
+pub mod pipeline;
+pub mod store;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::discover;
+use crate::batch::pipeline::{scan_with, Incremental, ScanConfig};
+use crate::batch::store::Store;
 use crate::error::Error;
-use crate::export;
 use crate::index::{FileId, Input, Warning};
 use crate::index::{Index, Recording};
 use crate::link::{link, LinkConfig};
-use crate::pipeline::{scan_with, Incremental, ScanConfig};
-use crate::store::{self, Store};
+use crate::output::export;
 
 /// A scan into an output folder.
 #[derive(Debug, Clone)]

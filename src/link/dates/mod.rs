@@ -6,7 +6,7 @@
 //! 1. A **manifest** CSV: `file,sent_at[,sender,chat,message_id,note]`; `sent_at` in ISO 8601
 //!    (`2018-12-31T23:14:05`, `2018-12-31 23:14`, optionally with `Z` or `+03:00`).
 //! 2. A **WhatsApp** chat export (`_chat.txt`, `WhatsApp Chat with NAME.txt`), Android
-//!    or iOS form, in any locale (see [`crate::whatsapp`]).
+//!    or iOS form, in any locale (see [`crate::link::dates::whatsapp`]).
 //! 3. A **Telegram** Desktop export `result.json` (single chat or whole account):
 //!    messages with `file`, `date` (local) and `date_unixtime` (UTC, when present).
 //! 4. A date in the **file name**: WhatsApp `PTT-`/`AUD-`/`VID-YYYYMMDD-WA####` (day
@@ -21,6 +21,8 @@
 //! that are instants (`date_unixtime`, tags, mtimes, manifest entries with an offset) are
 //! written in UTC (`Z`) or in the `--timezone` offset.
 
+pub mod whatsapp;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -30,7 +32,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::index::{base_name, Anchor, DateSource, Warning};
-use crate::transcript::decode_text;
+use crate::link::transcript::decode_text;
 
 /// A point in time as precise as its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,7 +201,7 @@ impl MessageBook {
         } else if name.ends_with(".json") {
             parse_telegram(text, display, &mut self.warnings)
         } else {
-            crate::whatsapp::parse(text, display, &chat_name(path), &mut self.warnings)
+            crate::link::dates::whatsapp::parse(text, display, &chat_name(path), &mut self.warnings)
         };
         for (file, date, line) in dates {
             let (scope, unlisted) = if date.source == DateSource::Manifest {
@@ -750,7 +752,7 @@ mod tests {
             text in "(\\PC|[0-9/.,:\\[\\] \\-\n]|AM|PM|\\(file attached\\)|<attached: |\\.opus){0,150}",
         ) {
             let mut w = Vec::new();
-            let _ = crate::whatsapp::parse(&text, "p", "c", &mut w);
+            let _ = crate::link::dates::whatsapp::parse(&text, "p", "c", &mut w);
             let _ = parse_telegram(&text, "p", &mut w);
             let _ = parse_manifest(&text, "p", &mut w);
             let _ = from_filename(&text);

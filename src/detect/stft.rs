@@ -14,7 +14,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
-use crate::resample::ANALYSIS_RATE;
+use crate::detect::resample::ANALYSIS_RATE;
 
 /// Samples per analysis frame (32 ms at 8 kHz).
 pub const FRAME_LEN: usize = 256;

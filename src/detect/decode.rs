@@ -22,8 +22,8 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
+use crate::detect::salvage::{self, Source};
 use crate::error::FileError;
-use crate::salvage::{self, Source};
 
 /// What the container says about the audio track.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,7 +85,7 @@ impl std::fmt::Debug for Decoder {
 impl Decoder {
     /// Opens `path`, probes its container and prepares a decoder for its first audio track.
     /// Broken length fields are mended and chained Ogg links are read one after another
-    /// (see [`crate::salvage`]).
+    /// (see [`crate::detect::salvage`]).
     pub fn open(path: &Path) -> Result<Self, FileError> {
         let file = File::open(path)?;
         if file.metadata()?.len() == 0 {

@@ -3,7 +3,7 @@
 //!
 //! Recordings are ordered by message date. Each has a timeline strip with its detections
 //! marked; each detection a card with its times, confidence, a spectrogram (-2 s to +6 s
-//! around the onset, see [`crate::spectrogram`]), the transcript excerpt with context and
+//! around the onset, see [`crate::output::spectrogram`]), the transcript excerpt with context and
 //! an audio player on the same 8 s clip. A little plain JavaScript filters the cards by
 //! minimum confidence, date range and transcript text; the filters can also be set in
 //! the address (`index.html?q=word&min=0.5&from=2024-03-01&to=2024-03-31`), so a filtered
@@ -17,14 +17,14 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::write_atomic;
-use crate::clips::{fade, selected, spans_of, wav_bytes};
+use crate::batch::pipeline;
+use crate::detect::resample::Resampler;
 use crate::detect::Detection;
 use crate::error::Error;
 use crate::index::{Index, Recording};
-use crate::messages::order_key;
-use crate::pipeline;
-use crate::resample::Resampler;
-use crate::spectrogram;
+use crate::link::dates::order_key;
+use crate::output::clips::{fade, selected, spans_of, wav_bytes};
+use crate::output::spectrogram;
 
 /// Seconds of audio shown before the onset.
 pub const BEFORE_S: f64 = 2.0;

@@ -8,8 +8,8 @@
 
 use std::collections::VecDeque;
 
+use crate::detect::stft::FRAMES_PER_S;
 use crate::index::OnsetParams;
-use crate::stft::FRAMES_PER_S;
 
 /// Frames on each side that a peak must dominate (30 ms, librosa's `pre_max`/`post_max`).
 pub const PEAK_RADIUS: usize = 3;

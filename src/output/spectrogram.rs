@@ -11,7 +11,7 @@
 
 use realfft::RealFftPlanner;
 
-use crate::resample::Resampler;
+use crate::detect::resample::Resampler;
 
 /// Sample rate the image is computed at (0-8 kHz shown).
 pub const RATE: u32 = 16_000;

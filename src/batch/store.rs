@@ -22,7 +22,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::write_atomic;
-use crate::classify::Model;
+use crate::detect::classify::Model;
 use crate::detect::DetectorParams;
 use crate::error::Error;
 use crate::index::{FileId, Recording};
@@ -68,7 +68,7 @@ pub fn fingerprint(params: &DetectorParams, model: &Model) -> String {
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     let analysis = DetectorParams { threshold: 0.0, ..*params };
     h.update(serde_json::to_string(&analysis).unwrap_or_default().as_bytes());
-    h.update(&crate::model::canonical_bytes(model));
+    h.update(&crate::detect::model::canonical_bytes(model));
     h.finalize().to_hex()[..16].to_string()
 }
 
@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn the_fingerprint_follows_analysis_settings_but_not_the_label_threshold() {
-        use crate::model::DEFAULT_MODEL;
+        use crate::detect::model::DEFAULT_MODEL;
         let base = DetectorParams::default();
         let f = |p: &DetectorParams, m: &Model| fingerprint(p, m);
         let relabel = DetectorParams { threshold: 0.9, ..base };

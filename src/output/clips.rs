@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::atomic::write_atomic;
-use crate::decode::Decoder;
+use crate::batch::pipeline;
+use crate::detect::decode::Decoder;
 use crate::detect::{Detection, Label};
 use crate::error::{Error, FileError};
-use crate::export::spreadsheet_safe;
 use crate::index::{Index, Recording};
-use crate::pipeline;
+use crate::output::export::spreadsheet_safe;
 
 /// Fade-in and fade-out length, seconds (removes clicks at the cut points).
 pub const FADE_S: f64 = 0.01;

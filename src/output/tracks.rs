@@ -13,10 +13,10 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::write_atomic;
-use crate::clips::{recording_names, selected};
 use crate::detect::Detection;
 use crate::error::Error;
 use crate::index::Index;
+use crate::output::clips::{recording_names, selected};
 
 /// Subtitles stay on screen at least this long, seconds.
 const MIN_CUE_S: f64 = 2.0;
@@ -136,8 +136,8 @@ pub fn write_tracks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clips::recording_name;
     use crate::index::Recording;
+    use crate::output::clips::recording_name;
 
     fn rec(path: &str) -> Recording {
         Recording { path: path.into(), ..Recording::default() }

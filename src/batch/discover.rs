@@ -55,7 +55,7 @@ pub fn discover(roots: &[PathBuf], warnings: &mut Vec<String>) -> Result<Vec<Inp
     Ok(inputs)
 }
 
-/// Chat exports and manifests (see [`crate::messages::is_message_file`]) inside the given
+/// Chat exports and manifests (see [`crate::link::dates::is_message_file`]) inside the given
 /// folders, sorted. Files named directly are not included: pass those with `--messages`.
 pub fn message_files(roots: &[PathBuf]) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -65,7 +65,7 @@ pub fn message_files(roots: &[PathBuf]) -> Vec<PathBuf> {
             root,
             &mut |path, _| {
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if crate::messages::is_message_file(name) {
+                if crate::link::dates::is_message_file(name) {
                     found.push(path.to_path_buf());
                 }
             },
@@ -80,7 +80,7 @@ pub fn message_files(roots: &[PathBuf]) -> Vec<PathBuf> {
 /// Is `dir` a blastscan output folder (it holds the store's lock file)? Its clips and
 /// report audio must never be scanned as recordings.
 pub fn is_output_folder(dir: &Path) -> bool {
-    dir.join(crate::store::LOCK_FILE).is_file()
+    dir.join(crate::batch::store::LOCK_FILE).is_file()
 }
 
 /// Calls `visit(path, path relative to root)` for every regular, non-hidden file under `dir`.

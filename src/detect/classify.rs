@@ -23,13 +23,13 @@
 //! With them goes a [`Profile`]: the transient's coarse spectrum over eight time windows.
 //!
 //! The features and the profile are combined by a [`Model`] (a logistic regression and
-//! boosted trees, in [`crate::model`], trained by `cargo run --release --example train`,
+//! boosted trees, in [`crate::detect::model`], trained by `cargo run --release --example train`,
 //! see the README); its output is the `confidence`, and `label` is `explosion` when it
 //! reaches the detector's threshold (0.3 by default).
 
+use crate::detect::network::Network;
+use crate::detect::stft::{to_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
 use crate::index::Features;
-use crate::network::Network;
-use crate::stft::{to_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
 
 /// Frames kept before an onset to measure the background (1.5 s).
 pub const LOOKBACK: usize = 150;
@@ -131,7 +131,7 @@ pub const PATCH_BEFORE: usize = 60 * PATCH_STEP_FRAMES;
 /// Values of a [`patch`]: every sub-band at every step, time-major.
 pub const PATCH_LEN: usize = PATCH_STEPS * SUB_BANDS;
 
-/// The log-band patch around an onset that [`crate::network`] reads: the level of
+/// The log-band patch around an onset that [`crate::detect::network`] reads: the level of
 /// each of the [`SUB_BANDS`] sub-bands in 20 ms steps from 1.2 s before the onset to 2 s
 /// after it, in dB over that sub-band's background (as in [`profile`]), clamped to
 /// -20..60 dB and divided by 20. Time-major (`patch[t * SUB_BANDS + band]`). The context

@@ -1,0 +1,9 @@
+//! What people open: the index files (`index.json`, `detections.csv`), the HTML report
+//! with its spectrograms, WAV clips, label tracks for audio editors, and queries.
+
+pub mod clips;
+pub mod export;
+pub mod query;
+pub mod report;
+pub mod spectrogram;
+pub mod tracks;
