@@ -59,6 +59,14 @@ pub enum Error {
     /// The inputs hold no recordings (an unmounted drive, a wrong folder).
     #[error("no recordings found under {0}; check the path (is the drive mounted?). The output folder was left as it was")]
     NoRecordings(String),
+    /// An output could not be serialised; nothing was written over the previous file.
+    #[error("cannot serialise {what}: {reason}; the previous file was kept. This is a bug in blastscan: please report it")]
+    Serialise {
+        /// Which output.
+        what: &'static str,
+        /// What the serialiser said.
+        reason: String,
+    },
     /// An argument has an invalid value.
     #[error("{0}")]
     Usage(String),

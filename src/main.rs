@@ -575,8 +575,8 @@ fn run_query(args: &QueryArgs) -> Result<ExitCode, Error> {
     });
     match format {
         QueryFormat::Table => print!("{}", query::to_table(&rows)),
-        QueryFormat::Csv => print!("{}", query::to_csv(&rows)),
-        QueryFormat::Json => println!("{}", query::to_json(&rows)),
+        QueryFormat::Csv => print!("{}", query::to_csv(&rows)?),
+        QueryFormat::Json => println!("{}", query::to_json(&rows)?),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -67,7 +67,9 @@ pub fn fingerprint(params: &DetectorParams, model: &Model) -> String {
     let mut h = blake3::Hasher::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     let analysis = DetectorParams { threshold: 0.0, ..*params };
-    h.update(serde_json::to_string(&analysis).unwrap_or_default().as_bytes());
+    let analysis = serde_json::to_string(&analysis)
+        .expect("detector parameters are plain numbers, which always serialise");
+    h.update(analysis.as_bytes());
     h.update(&crate::detect::model::canonical_bytes(model));
     h.finalize().to_hex()[..16].to_string()
 }
@@ -123,7 +125,8 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
         }
-        let bytes = serde_json::to_vec(rec).unwrap_or_default();
+        let bytes = serde_json::to_vec(rec)
+            .map_err(|e| Error::Serialise { what: "a stored result", reason: e.to_string() })?;
         write_atomic(&path, &bytes)
     }
 

@@ -253,8 +253,8 @@ pub fn load(path: &Path) -> Result<Model, Error> {
 /// The model as canonical JSON bytes: what the detector fingerprint hashes, so the same
 /// weights give the same fingerprint whether embedded or loaded with `--model`.
 pub fn canonical_bytes(model: &Model) -> Vec<u8> {
-    // Serialising plain numbers and strings to memory cannot fail.
-    serde_json::to_vec(&ModelFile::of(model, &[])).unwrap_or_default()
+    serde_json::to_vec(&ModelFile::of(model, &[]))
+        .expect("a model file is plain numbers and strings, which always serialise")
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::detect::decode::Decoder;
 use crate::detect::{Detection, Label};
 use crate::error::{Error, FileError};
 use crate::index::{Index, Recording};
-use crate::output::export::spreadsheet_safe;
+use crate::output::row::spreadsheet_safe;
 
 /// Fade-in and fade-out length, seconds (removes clicks at the cut points).
 pub const FADE_S: f64 = 0.01;

@@ -5,5 +5,6 @@ pub mod clips;
 pub mod export;
 pub mod query;
 pub mod report;
+pub mod row;
 pub mod spectrogram;
 pub mod tracks;

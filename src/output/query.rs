@@ -1,13 +1,11 @@
 //! Queries over an index: which detections match a date range, a confidence, words in the
 //! transcript, a recording name pattern.
 
-use serde::Serialize;
-
 use crate::detect::Detection;
 use crate::error::Error;
 use crate::index::{Index, Recording};
 use crate::output::clips::selected;
-use crate::output::export::spreadsheet_safe;
+use crate::output::row::{self, DetectionRow};
 use chrono::TimeDelta;
 
 use crate::link::dates::{order_key, parse_iso, Stamp};
@@ -103,101 +101,36 @@ fn upper_bound(text: &str, zone: Option<&str>) -> Option<chrono::NaiveDateTime> 
     Some(key + step)
 }
 
-/// One matching detection, flattened for output.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Row {
-    /// The recording.
-    pub file: String,
-    /// When it was sent.
-    pub sent_at: String,
-    /// Where that date came from.
-    pub date_source: String,
-    /// Who sent it.
-    pub sender: String,
-    /// Estimated wall-clock time of the peak.
-    pub wall_clock_estimate: String,
-    /// Onset, seconds.
-    pub start_s: f64,
-    /// Peak, seconds.
-    pub peak_s: f64,
-    /// `explosion` or `other`.
-    pub label: String,
-    /// Confidence.
-    pub confidence: f32,
-    /// Transcript segment.
-    pub transcript_text: String,
-    /// Segment before.
-    pub context_before: String,
-    /// Segment after.
-    pub context_after: String,
-}
-
 /// The matching detections, in index order (recording path, then time).
-pub fn run(index: &Index, query: &Query) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for rec in &index.recordings {
-        let zone = index.timezone.as_deref();
-        for d in rec.detections.iter().filter(|d| query.matches(rec, d, zone)) {
-            let t = d.transcript.as_ref();
-            rows.push(Row {
-                file: rec.path.clone(),
-                sent_at: rec.sent_at.clone().unwrap_or_default(),
-                date_source: rec.date_source.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                sender: rec.sender.clone().unwrap_or_default(),
-                wall_clock_estimate: d.wall_clock_estimate.clone().unwrap_or_default(),
-                start_s: (d.start_s * 1000.0).round() / 1000.0,
-                peak_s: (d.peak_s * 1000.0).round() / 1000.0,
-                label: d.label.as_str().into(),
-                confidence: (d.confidence * 1000.0).round() / 1000.0,
-                transcript_text: t.map(|t| t.text.clone()).unwrap_or_default(),
-                context_before: t.map(|t| t.context_before.clone()).unwrap_or_default(),
-                context_after: t.map(|t| t.context_after.clone()).unwrap_or_default(),
-            });
-        }
-    }
-    rows
+pub fn run(index: &Index, query: &Query) -> Vec<DetectionRow> {
+    let zone = index.timezone.as_deref();
+    index
+        .recordings
+        .iter()
+        .flat_map(|rec| {
+            rec.detections
+                .iter()
+                .filter(move |d| query.matches(rec, d, zone))
+                .map(move |d| DetectionRow::new(rec, d))
+        })
+        .collect()
 }
 
-/// Rows as CSV (untrusted text defused for spreadsheets).
-pub fn to_csv(rows: &[Row]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        let safe = Row {
-            file: spreadsheet_safe(&r.file),
-            sender: spreadsheet_safe(&r.sender),
-            transcript_text: spreadsheet_safe(&r.transcript_text),
-            context_before: spreadsheet_safe(&r.context_before),
-            context_after: spreadsheet_safe(&r.context_after),
-            ..r.clone()
-        };
-        let _ = w.serialize(safe);
-    }
-    if rows.is_empty() {
-        let _ = w.write_record([
-            "file",
-            "sent_at",
-            "date_source",
-            "sender",
-            "wall_clock_estimate",
-            "start_s",
-            "peak_s",
-            "label",
-            "confidence",
-            "transcript_text",
-            "context_before",
-            "context_after",
-        ]);
-    }
-    String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
+/// Rows as CSV (the columns of `detections.csv`; untrusted text defused for spreadsheets).
+pub fn to_csv(rows: &[DetectionRow]) -> Result<String, Error> {
+    let bytes = row::to_csv(rows)
+        .map_err(|e| Error::Serialise { what: "query CSV", reason: e.to_string() })?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Rows as a JSON array.
-pub fn to_json(rows: &[Row]) -> String {
-    serde_json::to_string_pretty(rows).unwrap_or_else(|_| "[]".into())
+pub fn to_json(rows: &[DetectionRow]) -> Result<String, Error> {
+    serde_json::to_string_pretty(rows)
+        .map_err(|e| Error::Serialise { what: "query JSON", reason: e.to_string() })
 }
 
 /// Rows as an aligned table for a terminal (long text shortened).
-pub fn to_table(rows: &[Row]) -> String {
+pub fn to_table(rows: &[DetectionRow]) -> String {
     let cut = |s: &str, n: usize| -> String {
         if s.chars().count() > n {
             format!("{}…", s.chars().take(n - 1).collect::<String>())
@@ -220,7 +153,7 @@ pub fn to_table(rows: &[Row]) -> String {
                 ),
                 format!("{:.2}", r.peak_s),
                 format!("{:.2}", r.confidence),
-                r.label.clone(),
+                r.label.to_string(),
                 cut(&r.transcript_text, 50),
             ]
         })
