@@ -133,11 +133,6 @@ fn run_detector(
     Ok(detector.finish_candidates())
 }
 
-/// Scans `inputs` in parallel and builds the index (no store: everything is analysed).
-pub fn scan(inputs: &[Input], config: &ScanConfig) -> Result<ScanOutcome, Error> {
-    scan_with(inputs, config, None)
-}
-
 /// Scans `inputs` in parallel, reusing and filling `incremental`'s store.
 pub fn scan_with(
     inputs: &[Input],

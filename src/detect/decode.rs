@@ -34,8 +34,6 @@ pub struct AudioInfo {
     pub channels: u16,
     /// Short codec name (`opus`, `aac`, `mp3`, `pcm_s16le`, ...).
     pub codec: String,
-    /// Duration announced by the container, if any, in seconds.
-    pub duration_hint_s: Option<f64>,
 }
 
 /// Symphonia's enabled codecs plus libopus, built once.
@@ -269,15 +267,10 @@ fn open_stream(source: Source, ext: Option<&str>) -> Result<Stream, FileError> {
         },
     )?;
     let sample_rate = params.sample_rate.unwrap_or(0);
-    let duration_hint_s = match (track.num_frames, sample_rate) {
-        (Some(n), r) if r > 0 => Some(n as f64 / f64::from(r)),
-        _ => None,
-    };
     let info = AudioInfo {
         sample_rate,
         channels: params.channels.as_ref().map_or(0, |c| c.count() as u16),
         codec,
-        duration_hint_s,
     };
     let track_id = track.id;
     Ok((format, decoder, track_id, info))

@@ -52,8 +52,6 @@ pub struct Frame {
     /// Mean energy per FFT bin in each of the [`SUB_BANDS`] log-spaced sub-bands, dB: a
     /// coarse spectrum (single bins below 250 Hz, about a third of an octave above).
     pub sub_db: [f32; SUB_BANDS],
-    /// Largest absolute sample value inside the frame's hop (at the analysis rate).
-    pub peak: f32,
 }
 
 /// Converts a stream of samples into [`Frame`]s.
@@ -146,12 +144,6 @@ impl Stft {
 
     fn analyse(&mut self, start: usize) -> Frame {
         let chunk = &self.pending[start..start + FRAME_LEN];
-        let mut peak = 0.0f32;
-        // The hop "belongs" to the frame's centre: the peak is taken there.
-        let centre = FRAME_LEN / 2 - HOP_LEN / 2;
-        for &s in &chunk[centre..centre + HOP_LEN] {
-            peak = peak.max(s.abs());
-        }
         for ((x, &s), &w) in self.input.iter_mut().zip(chunk).zip(&self.window) {
             *x = s * w;
         }
@@ -178,7 +170,7 @@ impl Stft {
         };
         self.first = false;
         self.prev_flux_db = sub_db;
-        Frame { level_db: to_db(total), band_db, flux_db, sub_db, peak }
+        Frame { level_db: to_db(total), band_db, flux_db, sub_db }
     }
 }
 
