@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::index::{ErrorKind, Recording};
+
 /// Why one recording could not be analysed. Stored in the index next to its path.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -28,6 +30,42 @@ pub enum FileError {
     /// The stream decoded to no samples.
     #[error("the audio stream holds no decodable samples; the file may be truncated or corrupt")]
     NoAudio,
+}
+
+impl FileError {
+    /// The kind of failure, as the index records it.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            FileError::Io(_) => ErrorKind::Io,
+            FileError::Empty => ErrorKind::Empty,
+            FileError::UnknownFormat(_) => ErrorKind::UnknownFormat,
+            FileError::NoAudioTrack => ErrorKind::NoAudioTrack,
+            FileError::UnsupportedCodec(_) => ErrorKind::UnsupportedCodec,
+            FileError::Decode(_) => ErrorKind::Decode,
+            FileError::NoAudio => ErrorKind::NoAudio,
+        }
+    }
+
+    /// Records this failure in `rec`: its sentence and its kind.
+    pub fn record_in(&self, rec: &mut Recording) {
+        rec.fail(self.kind(), self.to_string());
+    }
+}
+
+/// Why a recording's audio could not be read again after the scan (by `clips`, `report`,
+/// `labels`): that recording is skipped and named; the others go on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AudioUnavailable {
+    /// The index was written by a version that did not record where files were read.
+    #[error("the index does not say where the recording is; scan it again with this version")]
+    NotRecorded,
+    /// The file is no longer where the scan read it.
+    #[error("the recording is no longer at {}; scan its new location again", .0.display())]
+    Moved(PathBuf),
+    /// The file is there but could not be decoded.
+    #[error(transparent)]
+    Unreadable(#[from] FileError),
 }
 
 /// A failure that ends the run.
@@ -66,6 +104,19 @@ pub enum Error {
         what: &'static str,
         /// What the serialiser said.
         reason: String,
+    },
+    /// The worker threads could not be started.
+    #[error("cannot start worker threads: {0}; try fewer with --threads")]
+    Threads(String),
+    /// Output folders made with different detectors or time zones cannot be merged.
+    #[error("{} {what} than {}; scan both the same way before merging", dir.display(), first.display())]
+    Incompatible {
+        /// The folder that differs.
+        dir: PathBuf,
+        /// The first folder of the merge.
+        first: PathBuf,
+        /// How it differs.
+        what: &'static str,
     },
     /// An argument has an invalid value.
     #[error("{0}")]

@@ -475,7 +475,7 @@ fn run_train(args: &TrainArgs) -> Result<ExitCode, Error> {
     }
     let file = model::ModelFile::of(&made.model, &[args.labels.display().to_string()]);
     let json = serde_json::to_vec_pretty(&file)
-        .map_err(|e| Error::Usage(format!("cannot encode the model: {e}")))?;
+        .map_err(|e| Error::Serialise { what: "the model file", reason: e.to_string() })?;
     blastscan::atomic::write_atomic(&args.out, &json)?;
     eprintln!(
         "wrote {}; use it with `blastscan scan --model {}`",
@@ -494,8 +494,10 @@ fn run_eval(args: &EvalArgs) -> Result<ExitCode, Error> {
     let report = eval::evaluate(&index, &labels, args.collar);
     match args.format {
         Format::Json => {
-            let json = serde_json::to_string_pretty(&report)
-                .map_err(|e| Error::Usage(format!("cannot encode the report: {e}")))?;
+            let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Serialise {
+                what: "the evaluation report",
+                reason: e.to_string(),
+            })?;
             println!("{json}");
         }
         Format::Text => print!("{}", eval::render_text(&report, index.detector.threshold)),

@@ -167,10 +167,14 @@ fn bad_files_get_per_file_errors_the_batch_goes_on_and_exit_is_2() {
         let path = rec["path"].as_str().expect("path");
         if path == "good.wav" {
             assert!(rec["error"].is_null());
+            assert!(rec.get("error_kind").is_none(), "a good file has no error_kind");
             assert!(!rec["detections"].as_array().expect("detections").is_empty());
         } else {
             let err = rec["error"].as_str().unwrap_or_else(|| panic!("{path} has no error"));
             assert!(!err.is_empty(), "{path}");
+            // The kind survives beside the sentence, for machines.
+            let expected = if path == "empty.opus" { "empty" } else { "unknown_format" };
+            assert_eq!(rec["error_kind"], expected, "{path}: {err}");
         }
     }
     assert_eq!(index["summary"]["failed"], 3);

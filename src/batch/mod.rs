@@ -148,18 +148,18 @@ pub fn merge(folders: &[PathBuf], out: &Path) -> Result<(Index, MergeReport), Er
         let index = export::read_index(&dir.join(export::INDEX_JSON))?;
         if let Some((first_dir, first)) = indexes.first() {
             if first.fingerprint != index.fingerprint || first.detector != index.detector {
-                return Err(Error::Usage(format!(
-                    "{} was made by a different detector version or settings than {}; scan both the same way before merging",
-                    dir.display(),
-                    first_dir.display()
-                )));
+                return Err(Error::Incompatible {
+                    dir: dir.clone(),
+                    first: first_dir.clone(),
+                    what: "was made by a different detector version or settings",
+                });
             }
             if first.timezone != index.timezone {
-                return Err(Error::Usage(format!(
-                    "{} was linked with another --timezone than {}; scan both the same way before merging",
-                    dir.display(),
-                    first_dir.display()
-                )));
+                return Err(Error::Incompatible {
+                    dir: dir.clone(),
+                    first: first_dir.clone(),
+                    what: "was linked with another --timezone",
+                });
             }
         }
         let copied = if dir.as_path() == out { 0 } else { store.absorb(dir)? };

@@ -95,7 +95,7 @@ pub fn analyse_with(
     match run_detector(&input.path, detector, &mut rec) {
         Ok(candidates) => (rec, candidates),
         Err(e) => {
-            rec.error = Some(e.to_string());
+            e.record_in(&mut rec);
             (rec, Vec::new())
         }
     }
@@ -143,7 +143,7 @@ pub fn scan_with(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.unwrap_or(0))
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| Error::Threads(e.to_string()))?;
     let fingerprint = store::fingerprint(&config.params, &config.model);
     // Identify every file by content when a store or a shard needs it.
     let ids: Vec<Option<std::io::Result<FileId>>> = pool.install(|| {
@@ -219,7 +219,7 @@ pub fn scan_with(
                             source: Some(input.source()),
                             ..Recording::default()
                         };
-                        rec.error = Some(FileError::Io(clone_io(e)).to_string());
+                        FileError::Io(clone_io(e)).record_in(&mut rec);
                         (rec, Origin::New)
                     }
                     (_, id) => {

@@ -13,7 +13,7 @@ mod detection;
 mod provenance;
 
 pub use detection::{Detection, DetectorParams, Features, Label, OnsetParams, TranscriptLink};
-pub use provenance::{Anchor, DateSource, FileId, Input, Warning};
+pub use provenance::{Anchor, DateSource, ErrorKind, FileId, Input, Warning};
 
 /// Version of the `index.json` layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -90,6 +90,10 @@ pub struct Recording {
     pub decode_warnings: Vec<String>,
     /// Why the file could not be analysed; `None` when it was.
     pub error: Option<String>,
+    /// The kind of that failure, for machines: `io`, `empty`, `unknown_format`,
+    /// `no_audio_track`, `unsupported_codec`, `decode` or `no_audio`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
     /// When the recording was sent (ISO 8601), see [`Index::timezone`].
     #[serde(default)]
     pub sent_at: Option<String>,
@@ -125,6 +129,12 @@ impl Recording {
             why.insert(0, format!("{} packets skipped", self.skipped_packets));
         }
         (!why.is_empty()).then(|| why.join("; "))
+    }
+
+    /// Marks the recording as failed with `error`, keeping its kind and its sentence.
+    pub fn fail(&mut self, kind: ErrorKind, sentence: String) {
+        self.error = Some(sentence);
+        self.error_kind = Some(kind);
     }
 
     /// Re-draws every detection's label from its confidence at `threshold`.

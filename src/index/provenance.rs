@@ -5,6 +5,28 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// What kind of failure kept a recording from being analysed, for machines (the index's
+/// `error_kind`); `error` beside it says it in words, with what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The file could not be opened or read.
+    Io,
+    /// The file holds no bytes.
+    Empty,
+    /// No container format recognised the bytes.
+    UnknownFormat,
+    /// The container holds no audio track.
+    NoAudioTrack,
+    /// The audio codec is not supported.
+    UnsupportedCodec,
+    /// The stream could not be decoded.
+    Decode,
+    /// The stream decoded to no samples.
+    NoAudio,
+}
+
 /// What identifies a recording's content, and when it was last seen on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileId {

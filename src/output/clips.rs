@@ -17,7 +17,7 @@ use crate::atomic::write_atomic;
 use crate::batch::pipeline;
 use crate::detect::decode::Decoder;
 use crate::detect::{Detection, Label};
-use crate::error::{Error, FileError};
+use crate::error::{AudioUnavailable, Error, FileError};
 use crate::index::{Index, Recording};
 use crate::output::row::spreadsheet_safe;
 
@@ -221,21 +221,16 @@ pub struct ClipsOutcome {
     /// Clips written.
     pub rows: Vec<ClipRow>,
     /// Recordings whose clips could not be cut, with the reason.
-    pub failures: Vec<(String, String)>,
+    pub failures: Vec<(String, AudioUnavailable)>,
 }
 
 /// Where a recording's audio is: the path recorded at scan time.
-pub fn source_of(rec: &Recording) -> Result<PathBuf, String> {
-    let path = rec.source.as_deref().map(PathBuf::from).ok_or_else(|| {
-        "the index does not say where the recording is; scan it again with this version".to_string()
-    })?;
+pub fn source_of(rec: &Recording) -> Result<PathBuf, AudioUnavailable> {
+    let path = rec.source.as_deref().map(PathBuf::from).ok_or(AudioUnavailable::NotRecorded)?;
     if path.is_file() {
         Ok(path)
     } else {
-        Err(format!(
-            "the recording is no longer at {}; scan its new location again",
-            path.display()
-        ))
+        Err(AudioUnavailable::Moved(path))
     }
 }
 
@@ -247,7 +242,7 @@ fn cut_clips(
     dir: &Path,
     pad_s: f64,
     min_confidence: Option<f32>,
-) -> Result<Result<Vec<ClipRow>, String>, Error> {
+) -> Result<Result<Vec<ClipRow>, AudioUnavailable>, Error> {
     let picked: Vec<&Detection> =
         rec.detections.iter().filter(|d| selected(d, min_confidence)).collect();
     let ranges: Vec<(f64, f64)> = picked
@@ -282,8 +277,8 @@ fn cut_clips(
 
 /// Cuts `ranges` from a recording found at its [`source_of`] path; the error says, in
 /// words, why the audio could not be read.
-pub fn spans_of(rec: &Recording, ranges: &[(f64, f64)]) -> Result<Vec<Span>, String> {
-    source_of(rec).and_then(|p| read_spans(&p, ranges).map_err(|e| e.to_string()))
+pub fn spans_of(rec: &Recording, ranges: &[(f64, f64)]) -> Result<Vec<Span>, AudioUnavailable> {
+    source_of(rec).and_then(|p| Ok(read_spans(&p, ranges)?))
 }
 
 /// Writes one clip per selected detection (`pad_s` before the onset and after the tail)

@@ -20,7 +20,7 @@ use crate::atomic::write_atomic;
 use crate::batch::pipeline;
 use crate::detect::resample::Resampler;
 use crate::detect::Detection;
-use crate::error::Error;
+use crate::error::{AudioUnavailable, Error};
 use crate::index::{Index, Recording};
 use crate::link::dates::order_key;
 use crate::output::clips::{fade, selected, spans_of, wav_bytes};
@@ -48,7 +48,7 @@ pub struct ReportOutcome {
     /// Detections shown.
     pub detections: usize,
     /// Recordings whose audio could not be read (their cards have no image or player).
-    pub failures: Vec<(String, String)>,
+    pub failures: Vec<(String, AudioUnavailable)>,
 }
 
 /// HTML-escapes text for element content and quoted attribute values.
@@ -166,7 +166,7 @@ fn make_assets(
     cards: &[Card],
     assets: &Path,
     folder: &str,
-) -> Result<Result<Vec<Assets>, String>, Error> {
+) -> Result<Result<Vec<Assets>, AudioUnavailable>, Error> {
     let windows: Vec<(f64, f64)> = cards
         .iter()
         .map(|c| ((c.det.start_s - BEFORE_S).max(0.0), c.det.start_s + AFTER_S))
@@ -228,7 +228,7 @@ pub const SNIPPET_RATE: u32 = 8_000;
 fn page(
     index: &Index,
     sections: &[(&Recording, Vec<Card>)],
-    failures: &[(String, String)],
+    failures: &[(String, AudioUnavailable)],
     opts: &ReportOptions,
 ) -> String {
     let mut h = String::with_capacity(64 * 1024);
@@ -309,7 +309,7 @@ fn page(
                 h,
                 "<li><b>{}</b>: audio for the report not available: {}</li>",
                 escape(path),
-                escape(why)
+                escape(&why.to_string())
             );
         }
         for rec in index.recordings.iter().filter(|r| r.error.is_some()) {
