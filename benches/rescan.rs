@@ -82,7 +82,7 @@ fn rescan(c: &mut Criterion) {
     group.bench_function("rescan_unchanged", |b| {
         b.iter(|| {
             let done = run(&job(&input, out.path()), &cancel).expect("rescan");
-            assert_eq!(done.new, 0);
+            assert_eq!(done.counts.new, 0);
             done
         })
     });

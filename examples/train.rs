@@ -27,6 +27,8 @@
 
 use std::path::{Path, PathBuf};
 
+use clap::Parser;
+
 use blastscan::detect::classify::{input_names, Model, PATCH_LEN};
 use blastscan::detect::model::ModelFile;
 use blastscan::detect::DetectorParams;
@@ -35,37 +37,33 @@ use blastscan::train::{
     FOLDS,
 };
 
+/// Trains the shipped feature models (see the module doc).
+#[derive(clap::Parser, Debug)]
+#[command(name = "train")]
+struct Cli {
+    /// Only print the out-of-sample checks; do not write the model.
+    #[arg(long)]
+    check: bool,
+    /// More cross-validations with recordings dealt into folds at random.
+    #[arg(long, default_value_t = 0)]
+    draws: usize,
+    /// Write every candidate's inputs to this CSV.
+    #[arg(long, value_name = "FILE")]
+    dump: Option<PathBuf>,
+    /// Write patches, folds and cross-validated probabilities here, for
+    /// training/train_cnn.py.
+    #[arg(long, value_name = "DIR")]
+    patches: Option<PathBuf>,
+    /// A set only scored, never fitted (the held-out test); repeatable.
+    #[arg(long = "test", value_name = "DIR")]
+    tests: Vec<String>,
+    /// Training sets: folders of recordings, each with a labels.csv.
+    #[arg(required = true, value_name = "DIR")]
+    sets: Vec<String>,
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut dump = None;
-    if let Some(i) = args.iter().position(|a| a == "--dump") {
-        dump = Some(PathBuf::from(args.get(i + 1).ok_or("--dump needs a path")?));
-        args.drain(i..i + 2);
-    }
-    let mut patches = None;
-    if let Some(i) = args.iter().position(|a| a == "--patches") {
-        patches = Some(PathBuf::from(args.get(i + 1).ok_or("--patches needs a folder")?));
-        args.drain(i..i + 2);
-    }
-    let mut draws = 0usize;
-    if let Some(i) = args.iter().position(|a| a == "--draws") {
-        draws = args.get(i + 1).and_then(|n| n.parse().ok()).ok_or("--draws needs a number")?;
-        args.drain(i..i + 2);
-    }
-    let check_only = args.iter().any(|a| a == "--check");
-    args.retain(|a| a != "--check");
-    // Sets only scored, never fitted: the held-out test.
-    let mut tests = Vec::new();
-    while let Some(i) = args.iter().position(|a| a == "--test") {
-        tests.push(args.get(i + 1).ok_or("--test needs a folder")?.clone());
-        args.drain(i..i + 2);
-    }
-    if args.is_empty() {
-        return Err(
-            "usage: train [--check] [--draws N] [--dump FILE] [--test DIR]... DIR [DIR...] (each with labels.csv)"
-                .into(),
-        );
-    }
+    let Cli { check: check_only, draws, dump, patches, tests, sets: args } = Cli::parse();
     let params = DetectorParams::default();
     let mut examples = Vec::new();
     let mut blasts = Vec::new();

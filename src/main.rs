@@ -170,6 +170,10 @@ struct ScanArgs {
     /// No progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
+    /// The closing summary: a line on stderr (`text`) or a JSON object on stdout (`json`,
+    /// for scripts; printed even with --quiet).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    summary: Format,
     /// Confidence at or above which a transient is labelled `explosion`.
     #[arg(long, default_value_t = DetectorParams::default().threshold)]
     threshold: f32,
@@ -306,6 +310,26 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 /// Set by Ctrl-C: no new file is started; a second Ctrl-C stops at once.
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
+/// What `scan --summary json` prints.
+#[derive(serde::Serialize)]
+struct ScanSummary {
+    /// What this run did with its files.
+    #[serde(flatten)]
+    counts: batch::pipeline::RunCounts,
+    /// Files of this run that could not be analysed.
+    failed: usize,
+    /// Files decoded only in part.
+    partly_decoded: usize,
+    /// Paths that could not be read while looking for recordings.
+    paths_not_read: usize,
+    /// The index's totals.
+    index: blastscan::index::Summary,
+    /// Wall time of the whole run, seconds.
+    seconds: f64,
+    /// `index.json` and `detections.csv`.
+    written: [PathBuf; 2],
+}
+
 fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
     let scan = args.to_config()?;
     let link = LinkConfig {
@@ -359,26 +383,39 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
     let report_status =
         if args.report { make_report(&done.index, &args.out, None)? } else { ExitCode::SUCCESS };
     let s = &done.index.summary;
-    if !args.quiet {
+    if args.summary == Format::Json {
+        let summary = ScanSummary {
+            counts: done.counts,
+            failed: done.index.recordings.iter().filter(|r| r.error.is_some()).count(),
+            partly_decoded: partial.len(),
+            paths_not_read: done.discovery_warnings.len(),
+            index: s.clone(),
+            seconds: started.elapsed().as_secs_f64(),
+            written: done.written.clone(),
+        };
+        let json = serde_json::to_string_pretty(&summary)
+            .map_err(|e| Error::Serialise { what: "the scan summary", reason: e.to_string() })?;
+        println!("{json}");
+    } else if !args.quiet {
         let failed_now = done.index.recordings.iter().filter(|r| r.error.is_some()).count();
-        let mut line = format!("{} new", done.new);
-        if done.duplicates > 0 {
-            line.push_str(&format!(", {} duplicates of other files", done.duplicates));
+        let mut line = format!("{} new", done.counts.new);
+        if done.counts.duplicates > 0 {
+            line.push_str(&format!(", {} duplicates of other files", done.counts.duplicates));
         }
-        line.push_str(&format!(", {} unchanged, {failed_now} failed", done.unchanged));
+        line.push_str(&format!(", {} unchanged, {failed_now} failed", done.counts.unchanged));
         if !partial.is_empty() {
             line.push_str(&format!(", {} partly decoded", partial.len()));
         }
         if !done.discovery_warnings.is_empty() {
             line.push_str(&format!(", {} paths not read", done.discovery_warnings.len()));
         }
-        if done.other_shards > 0 {
-            line.push_str(&format!(", {} left to other shards", done.other_shards));
+        if done.counts.other_shards > 0 {
+            line.push_str(&format!(", {} left to other shards", done.counts.other_shards));
         }
         // Speed counts the analysis; the time said is the whole run, report included.
-        let speed = if done.new_audio_s > 0.0 {
+        let speed = if done.counts.new_audio_s > 0.0 {
             let analysis = done.elapsed.as_secs_f64().max(1e-9);
-            format!(" ({:.0}x realtime on the new audio)", done.new_audio_s / analysis)
+            format!(" ({:.0}x realtime on the new audio)", done.counts.new_audio_s / analysis)
         } else {
             String::new()
         };
@@ -390,10 +427,10 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         let [json, csv] = &done.written;
         eprintln!("wrote {} and {}", json.display(), csv.display());
     }
-    if done.pending > 0 {
+    if done.counts.pending > 0 {
         eprintln!(
             "blastscan: interrupted: {} files not analysed yet; the work done is kept. Run the same command again to resume.",
-            done.pending
+            done.counts.pending
         );
         return Ok(ExitCode::from(130));
     }
@@ -581,4 +618,49 @@ fn run_query(args: &QueryArgs) -> Result<ExitCode, Error> {
         QueryFormat::Json => println!("{}", query::to_json(&rows)?),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shard_is_i_of_n_with_i_below_n() {
+        assert_eq!(parse_shard("0/4"), Ok((0, 4)));
+        assert_eq!(parse_shard(" 3 / 4 "), Ok((3, 4)));
+        for bad in ["4/4", "1/0", "-1/4", "1", "a/b", "1/2/3", ""] {
+            let err = parse_shard(bad).expect_err(bad);
+            assert!(err.contains("is not a shard") && err.contains("0/4"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_timezone_is_an_offset_in_any_common_spelling() {
+        let east = |s: i32| FixedOffset::east_opt(s).expect("valid offset");
+        assert_eq!(parse_timezone("+03:00"), Ok(east(3 * 3600)));
+        assert_eq!(parse_timezone("-0430"), Ok(east(-(4 * 3600 + 30 * 60))));
+        assert_eq!(parse_timezone("+5"), Ok(east(5 * 3600)));
+        assert_eq!(parse_timezone("UTC"), Ok(east(0)));
+        assert_eq!(parse_timezone("z"), Ok(east(0)));
+        for bad in ["03:00", "+15:00", "+03:60", "+030", "Europe/Kyiv", ""] {
+            let err = parse_timezone(bad).expect_err(bad);
+            assert!(err.contains("is not a UTC offset"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_parses_every_subcommand_and_refuses_bad_values() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let ok = |args: &[&str]| Cli::try_parse_from(args).map(|_| ()).map_err(|e| e.to_string());
+        assert_eq!(
+            ok(&["blastscan", "scan", "in", "--timezone", "-03:00", "--shard", "1/2"]),
+            Ok(())
+        );
+        assert_eq!(ok(&["blastscan", "scan", "in", "--summary", "json"]), Ok(()));
+        assert!(ok(&["blastscan", "scan", "in", "--shard", "2/2"]).is_err());
+        assert!(ok(&["blastscan", "scan", "in", "--timezone", "Mars"]).is_err());
+        assert!(ok(&["blastscan", "scan", "in", "--summary", "yaml"]).is_err());
+        assert!(ok(&["blastscan", "scan"]).is_err(), "inputs are required");
+    }
 }

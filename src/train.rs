@@ -754,4 +754,83 @@ mod tests {
         assert!(examples.len() > 1000);
         assert!(examples.iter().any(|e| e.y > 0.5) && examples.iter().any(|e| e.y < 0.5));
     }
+
+    /// A deterministic uniform number in [-1, 1) (xorshift), for synthetic examples.
+    fn uniform(state: &mut u32) -> f32 {
+        *state ^= *state << 13;
+        *state ^= *state >> 17;
+        *state ^= *state << 5;
+        *state as f32 / u32::MAX as f32 * 2.0 - 1.0
+    }
+
+    /// Examples whose label is decided by `rule` over inputs 0 and 1 (uniform in [-1, 1));
+    /// inputs 2-7 are noise, the rest 0.
+    fn synthetic(n: usize, seed: u32, rule: impl Fn(f32, f32) -> bool) -> Vec<Example> {
+        let mut state = 2_463_534_242u32 ^ seed.wrapping_mul(2_654_435_761);
+        (0..n)
+            .map(|_| {
+                let mut x = Box::new([0f32; N]);
+                for slot in x.iter_mut().take(8) {
+                    *slot = uniform(&mut state);
+                }
+                let y = if rule(x[0], x[1]) { 1.0 } else { 0.0 };
+                Example {
+                    set: 0,
+                    file: String::new(),
+                    group: String::new(),
+                    start_s: 0.0,
+                    x,
+                    y,
+                    patch: None,
+                }
+            })
+            .collect()
+    }
+
+    fn accuracy(examples: &[Example], score: impl Fn(&[f32; N]) -> f32) -> f64 {
+        let right = examples.iter().filter(|e| (score(&e.x) > 0.0) == (e.y > 0.5)).count();
+        right as f64 / examples.len() as f64
+    }
+
+    #[test]
+    fn gaussian_elimination_solves_a_system_that_needs_pivoting() {
+        // The first pivot is 0: without row exchanges this would divide by zero.
+        let a = vec![vec![0.0, 2.0, 1.0], vec![1.0, 1.0, 0.0], vec![3.0, 0.0, 1.0]];
+        let x = [1.5, -2.0, 0.25];
+        let b: Vec<f64> = a.iter().map(|r| r.iter().zip(&x).map(|(p, q)| p * q).sum()).collect();
+        let solved = solve(a, b);
+        for (got, want) in solved.iter().zip(x) {
+            assert!((got - want).abs() < 1e-12, "{solved:?}");
+        }
+    }
+
+    #[test]
+    fn the_regression_finds_a_linear_boundary_and_ignores_noise_inputs() {
+        let train = synthetic(800, 1, |a, b| a + 0.5 * b > 0.1);
+        let refs: Vec<&Example> = train.iter().collect();
+        let linear = fit_linear(&refs);
+        let test = synthetic(400, 2, |a, b| a + 0.5 * b > 0.1);
+        let right = accuracy(&test, |x| linear.score(x));
+        assert!(right > 0.95, "{right}");
+        // Weights are per standardised input: the deciding two dominate the noise.
+        let w: Vec<f32> = linear.weights.iter().map(|w| w.abs()).collect();
+        let noise = w[2..8].iter().fold(0f32, |m, &v| m.max(v));
+        assert!(w[0] > 5.0 * noise && w[1] > 2.0 * noise, "{:?}", &w[..4]);
+        assert!(w[0] > w[1], "input 0 counts twice as much as input 1");
+    }
+
+    #[test]
+    fn boosted_trees_learn_an_interaction_the_regression_cannot() {
+        // Opposite quadrants: no straight line separates them.
+        let rule = |a: f32, b: f32| (a > 0.0) == (b > 0.0);
+        let train = synthetic(1500, 3, rule);
+        let refs: Vec<&Example> = train.iter().collect();
+        let test = synthetic(600, 4, rule);
+        let boosted = fit_boosted(&refs);
+        let linear = fit_linear(&refs);
+        let trees = accuracy(&test, |x| boosted.score(x));
+        let line = accuracy(&test, |x| linear.score(x));
+        assert!(trees > 0.9, "trees {trees}");
+        assert!(line < 0.7, "a line should fail here: {line}");
+    }
 }

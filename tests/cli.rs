@@ -1,8 +1,10 @@
 //! End-to-end tests: exact synthetic answers, every format, bad files, the CLI.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{blastscan, root};
 
-use assert_cmd::Command;
+use std::path::Path;
+
 use blastscan::detect::model::DEFAULT_MODEL;
 use blastscan::detect::stft::HOP_S;
 use blastscan::detect::{Detection, Detector, DetectorParams, Label};
@@ -20,14 +22,6 @@ fn detect(samples: &[f32], rate: u32) -> Vec<Detection> {
 
 fn explosions(dets: &[Detection]) -> Vec<&Detection> {
     dets.iter().filter(|d| d.label == Label::Explosion).collect()
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn blastscan() -> Command {
-    Command::cargo_bin("blastscan").expect("binary built")
 }
 
 #[test]

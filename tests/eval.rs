@@ -4,15 +4,13 @@
 //! `.ci/quality` (`cargo test --release --test eval -- --ignored`), where they fail, not
 //! skip, when the sets are missing.
 
+mod common;
+use common::{blastscan, root};
+
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn shared_eval() -> PathBuf {
     let dir = root().join("../shared/eval");
@@ -22,10 +20,6 @@ fn shared_eval() -> PathBuf {
         dir.display()
     );
     dir
-}
-
-fn blastscan() -> Command {
-    Command::cargo_bin("blastscan").expect("binary built")
 }
 
 fn json_of(bytes: &[u8]) -> Value {

@@ -5,21 +5,15 @@
 //! Chromium is Debian's `chromium` package (`.ci/run` installs it); the report test fails,
 //! it does not skip, when it is missing.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{blastscan, root};
+
+use std::path::Path;
 use std::process::Command as Process;
 
-use assert_cmd::Command;
 use blastscan::detect::{Detection, Label};
 use blastscan::index::TranscriptLink;
 use blastscan::index::{Index, Recording};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn blastscan() -> Command {
-    Command::cargo_bin("blastscan").expect("binary")
-}
 
 fn run_ok(args: &[&str], paths: &[&Path]) -> String {
     let out = blastscan().args(args).args(paths).output().expect("run");

@@ -1,16 +1,15 @@
 //! Batch runs: incremental re-scans, resuming after a kill or Ctrl-C, the lock, shards
 //! and merging. Each compares with what one clean, uninterrupted run writes.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::root;
+
+use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin;
 use blastscan::synth::{blast, mix, speech, wind, write_wav, Distance};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A folder of `n` one-minute recordings, each different, one blast each.
 fn archive(dir: &Path, n: u32) {
@@ -33,6 +32,25 @@ fn scan_ok(args: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     stderr
+}
+
+/// A scan's machine-readable summary (`--summary json`), whatever its exit code.
+fn summary_of(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("no JSON summary ({e}): {}", String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+/// Runs a scan that must succeed; returns its JSON summary.
+fn scan_summary(args: &[&str]) -> serde_json::Value {
+    let out = scan(&[&["--summary", "json"], args].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    summary_of(&out)
+}
+
+/// Files analysed, reused and failed, as a scan's summary counts them.
+fn counts(summary: &serde_json::Value) -> [u64; 3] {
+    ["new", "unchanged", "failed"].map(|k| summary[k].as_u64().unwrap_or(u64::MAX))
 }
 
 /// Both views of two output folders are identical (the first difference is shown).
@@ -105,25 +123,19 @@ fn a_rescan_analyses_only_what_is_new_and_recognises_moved_files() {
     let input = tmp.path().join("in");
     archive(&input, 4);
     let out = tmp.path().join("out");
-    let first = scan_ok(
-        &[s(&out), s(&input)].map(|_| "").map(|_| "--quiet")[..0]
-            .iter()
-            .copied()
-            .chain(["--out", s(&out), s(&input)])
-            .collect::<Vec<_>>(),
-    );
-    assert!(first.contains("4 new, 0 unchanged, 0 failed"), "{first}");
-    let again = scan_ok(&["--out", s(&out), s(&input)]);
-    assert!(again.contains("0 new, 4 unchanged, 0 failed"), "{again}");
+    let first = scan_summary(&["--out", s(&out), s(&input)]);
+    assert_eq!(counts(&first), [4, 0, 0], "{first}");
+    let again = scan_summary(&["--out", s(&out), s(&input)]);
+    assert_eq!(counts(&again), [0, 4, 0], "{again}");
     std::fs::copy(root().join("tests/fixtures/blast_at_3s_24k.opus"), input.join("late.opus"))
         .expect("copy");
-    let one_new = scan_ok(&["--out", s(&out), s(&input)]);
-    assert!(one_new.contains("1 new, 4 unchanged, 0 failed"), "{one_new}");
+    let one_new = scan_summary(&["--out", s(&out), s(&input)]);
+    assert_eq!(counts(&one_new), [1, 4, 0], "{one_new}");
     // Renamed and moved into a subfolder: recognised by content, not analysed again.
     std::fs::create_dir(input.join("sub")).expect("mkdir");
     std::fs::rename(input.join("note_00.wav"), input.join("sub/renamed.wav")).expect("mv");
-    let moved = scan_ok(&["--out", s(&out), s(&input)]);
-    assert!(moved.contains("0 new, 5 unchanged"), "{moved}");
+    let moved = scan_summary(&["--out", s(&out), s(&input)]);
+    assert_eq!(counts(&moved), [0, 5, 0], "{moved}");
     // The views equal a clean run's over the same folder.
     let clean = tmp.path().join("clean");
     scan_ok(&["--quiet", "--out", s(&clean), s(&input)]);
@@ -131,8 +143,8 @@ fn a_rescan_analyses_only_what_is_new_and_recognises_moved_files() {
     // Another label threshold re-labels the stored confidences without decoding, and
     // gives what a clean run at that threshold gives. (Other analysis settings change the
     // fingerprint: a unit test in src/store.rs.)
-    let relabelled = scan_ok(&["--threshold", "0.95", "--out", s(&out), s(&input)]);
-    assert!(relabelled.contains("0 new, 5 unchanged"), "{relabelled}");
+    let relabelled = scan_summary(&["--threshold", "0.95", "--out", s(&out), s(&input)]);
+    assert_eq!(counts(&relabelled), [0, 5, 0], "{relabelled}");
     let clean95 = tmp.path().join("clean95");
     scan_ok(&["--quiet", "--threshold", "0.95", "--out", s(&clean95), s(&input)]);
     assert_same_views(&out, &clean95, "relabelled vs clean at 0.95");
@@ -203,8 +215,9 @@ fn ctrl_c_finishes_the_files_in_flight_exits_130_and_says_how_to_resume() {
     assert_eq!(done.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("Run the same command again to resume"), "{stderr}");
     assert!(out.join("index.json").exists(), "the views are written");
-    let resumed = scan_ok(&["--out", s(&out), s(&input)]);
-    assert!(resumed.contains(" new, ") && !resumed.contains("0 unchanged"), "{resumed}");
+    let resumed = scan_summary(&["--out", s(&out), s(&input)]);
+    let [new, unchanged, _] = counts(&resumed);
+    assert!(new > 0 && unchanged > 0, "the resumed run reuses the work done: {resumed}");
     let clean = tmp.path().join("clean");
     scan_ok(&["--quiet", "--out", s(&clean), s(&input)]);
     assert_same_views(&out, &clean, "resumed vs clean");
@@ -248,14 +261,10 @@ fn shards_merged_equal_a_single_run() {
     let mut analysed = 0;
     for i in 0..3 {
         let dir = tmp.path().join(format!("shard{i}"));
-        let out = scan(&["--shard", &format!("{i}/3"), "--out", s(&dir), s(&input)]);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let n: usize = stderr
-            .split(" new,")
-            .next()
-            .and_then(|t| t.rsplit('\n').next())
-            .and_then(|t| t.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{stderr}"));
+        let shard = format!("{i}/3");
+        let out = scan(&["--summary", "json", "--shard", &shard, "--out", s(&dir), s(&input)]);
+        // Exit 2: the broken file's shard says some files failed, and still writes.
+        let n = summary_of(&out)["new"].as_u64().unwrap_or_else(|| panic!("shard {shard}"));
         analysed += n;
         shard_dirs.push(dir);
     }

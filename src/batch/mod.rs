@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::batch::pipeline::{scan_with, Incremental, ScanConfig};
+use crate::batch::pipeline::{scan_with, Incremental, RunCounts, ScanConfig};
 use crate::batch::store::Store;
 use crate::error::Error;
 use crate::index::{FileId, Input, Warning};
@@ -42,18 +42,8 @@ pub struct Batch {
 pub struct BatchOutcome {
     /// The index written.
     pub index: Index,
-    /// Files analysed in this run.
-    pub new: usize,
-    /// Files whose stored result (from an earlier run) was reused.
-    pub unchanged: usize,
-    /// Files with the same content as another new file of this run (analysed once).
-    pub duplicates: usize,
-    /// Files left for a later run (Ctrl-C).
-    pub pending: usize,
-    /// Files that belong to other shards.
-    pub other_shards: usize,
-    /// Seconds of audio analysed in this run.
-    pub new_audio_s: f64,
+    /// What the run did with its files.
+    pub counts: RunCounts,
     /// Wall time of the analysis.
     pub elapsed: Duration,
     /// Problems found while discovering files (unreadable folders).
@@ -110,12 +100,7 @@ pub fn run(batch: &Batch, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
     let written = export::write_index(&batch.out, &index)?;
     Ok(BatchOutcome {
         index,
-        new: outcome.new,
-        unchanged: outcome.unchanged,
-        duplicates: outcome.duplicates,
-        pending: outcome.pending,
-        other_shards: outcome.other_shards,
-        new_audio_s: outcome.new_audio_s,
+        counts: outcome.counts,
         elapsed: outcome.elapsed,
         discovery_warnings,
         link_warnings,

@@ -57,6 +57,13 @@ pub struct ScanOutcome {
     pub index: Index,
     /// Wall time.
     pub elapsed: Duration,
+    /// What happened to the files.
+    pub counts: RunCounts,
+}
+
+/// What a run did with its files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct RunCounts {
     /// Files analysed in this run.
     pub new: usize,
     /// Files whose stored result (from an earlier run) was reused.
@@ -277,16 +284,15 @@ pub fn scan_with(
     let recordings: Vec<Recording> = done.into_iter().flatten().map(|(rec, _)| rec).collect();
     let mut index = Index::new(config.params, recordings);
     index.fingerprint = fingerprint;
-    Ok(ScanOutcome {
-        index,
-        elapsed: started.elapsed(),
+    let counts = RunCounts {
         new,
         unchanged,
         duplicates,
         pending,
         other_shards,
         new_audio_s: new_audio_ms.into_inner() as f64 / 1000.0,
-    })
+    };
+    Ok(ScanOutcome { index, elapsed: started.elapsed(), counts })
 }
 
 /// What the parallel stage made of one file.
