@@ -29,7 +29,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-use blastscan::detect::classify::{input_names, Model, PATCH_LEN};
+use blastscan::detect::classify::Model;
+use blastscan::detect::features::{input_names, PATCH_LEN};
 use blastscan::detect::model::ModelFile;
 use blastscan::detect::DetectorParams;
 use blastscan::train::{

@@ -16,9 +16,8 @@ use std::path::Path;
 
 use crate::batch::discover::discover;
 use crate::batch::pipeline::{self, analyse_with};
-use crate::detect::classify::{
-    Boosted, Linear, Model, Tree, INPUTS, PATCH_LEN, SCALAR_INPUTS, TREE_LEAVES, TREE_SPLITS,
-};
+use crate::detect::classify::{Boosted, Linear, Model, Tree, TREE_LEAVES, TREE_SPLITS};
+use crate::detect::features::{INPUTS, PATCH_LEN, SCALAR_INPUTS};
 use crate::detect::model::DEFAULT_MODEL;
 use crate::detect::{Detector, DetectorParams};
 use crate::error::Error;
@@ -53,11 +52,11 @@ pub struct Example {
     pub group: String,
     /// Onset, seconds.
     pub start_s: f64,
-    /// The model inputs ([`crate::detect::classify::model_inputs`]).
+    /// The model inputs ([`crate::detect::features::model_inputs`]).
     pub x: Box<[f32; N]>,
     /// 1 for a blast, 0 for anything else.
     pub y: f64,
-    /// The log-band patch around the onset ([`crate::detect::classify::patch`]); not kept in the
+    /// The log-band patch around the onset ([`crate::detect::features::patch`]); not kept in the
     /// shipped examples file.
     pub patch: Option<Box<[f32; PATCH_LEN]>>,
 }
@@ -518,7 +517,7 @@ fn row_len() -> usize {
 
 /// A fingerprint of the input names, so examples made for another feature set are refused.
 fn inputs_tag() -> [u8; 8] {
-    let names = crate::detect::classify::input_names().join("\n");
+    let names = crate::detect::features::input_names().join("\n");
     let hash = blake3::hash(names.as_bytes());
     let mut tag = [0u8; 8];
     tag.copy_from_slice(&hash.as_bytes()[..8]);

@@ -10,7 +10,7 @@ The patches come from the project's trainer:
 
 Each example is one candidate transient: 160 steps of 20 ms (1.2 s before the onset to
 2 s after) x 16 sub-bands, in dB over the band's background / 20 (see
-`classify::patch`). The network reads the bands as channels and convolves over time
+`detect::features::patch`). The network reads the bands as channels and convolves over time
 (a time-delay network, Waibel et al. 1989; the log-band input as in Piczak 2015):
 
     conv 5 x 16 -> 16, ReLU, max-pool 2      (160 -> 80 steps)

@@ -1,307 +1,15 @@
-//! Classification of a transient: probable explosion or another impulsive sound.
+//! The classifier: a probable explosion or another impulsive sound.
 //!
-//! For every onset we measure, on the 8 kHz analysis frames around it, what physically
-//! separates a blast from a gunshot crack, a door slam, a mic bump, a clap or a plosive:
-//!
-//! * **Low-frequency share** (`low_share`, `low_share_tail`): a blast's pressure pulse and
-//!   its reverberant tail carry most energy below ~250 Hz; cracks, claps and plosives carry
-//!   little there (Maher 2007, "Acoustical characterization of gunshots"; Freytag et al.,
-//!   ARL blast-wave spectra; distant blasts are low-passed by the atmosphere, ISO 9613-1).
-//! * **Tail length** (`tail_s`, `low_tail_s`): time until the level falls 20 dB below the
-//!   peak or to the background. A blast rumbles for seconds; a muzzle blast, a slam or a
-//!   bump is over in tens to hundreds of milliseconds.
-//! * **Rise time** (`rise_s`) from onset to within 3 dB of the peak: near blasts and cracks are abrupt;
-//!   speech syllables rise over tens of milliseconds.
-//! * **Salience** (`snr_db`: peak over the median level of the preceding second;
-//!   `jump_db`: the first 100 ms over the level just before the onset) and onset strength
-//!   (`flux_db`).
-//!   Both are relative, so a recording 20 dB quieter gives the same values.
-//! * **Brightness**: the share above 2 kHz at the onset (a supersonic crack or a clap is
-//!   bright). Measured and reported, not used by the model: codecs at low bit rates cut
-//!   that band, so it says more about the codec than the source.
-//!
-//! With them goes a [`Profile`]: the transient's coarse spectrum over eight time windows.
-//!
-//! The features and the profile are combined by a [`Model`] (a logistic regression and
-//! boosted trees, in [`crate::detect::model`], trained by `cargo run --release --example train`,
-//! see the README); its output is the `confidence`, and `label` is `explosion` when it
-//! reaches the detector's threshold (0.3 by default).
+//! A [`Model`] combines the [`crate::detect::features`] of a transient: a logistic
+//! regression and boosted trees over [`crate::detect::features::model_inputs`], their
+//! log-odds averaged and calibrated (Platt scaling), and, when the model has one, a small
+//! network over the transient's log-band patch ([`crate::detect::network`]). Its output is
+//! the `confidence`; `label` is `explosion` when it reaches the detector's threshold (0.3
+//! by default). The weights are data ([`crate::detect::model`]), trained by `cargo run
+//! --release --example train` and `training/train_cnn.py` (see MODEL.md).
 
+use crate::detect::features::{INPUTS, PATCH_LEN};
 use crate::detect::network::Network;
-use crate::detect::stft::{to_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
-use crate::index::Features;
-
-/// Frames kept before an onset to measure the background (1.5 s).
-pub const LOOKBACK: usize = 150;
-/// Frames needed after an onset to measure its tail (4 s).
-pub const LOOKAHEAD: usize = 400;
-
-/// Time windows of the [`Profile`], in frames (10 ms) relative to the onset: the
-/// 300 ms before it, the attack (0-50 ms), the body (50-150, 150-300 ms) and the tail
-/// (0.3-0.6, 0.6-1, 1-2, 2-3.5 s).
-pub const PROFILE_WINDOWS: [(i64, i64); 8] =
-    [(-30, 0), (0, 5), (5, 15), (15, 30), (30, 60), (60, 100), (100, 200), (200, 350)];
-/// Cells of a [`Profile`]: every sub-band in every window, twice (see [`Profile`]).
-pub const PROFILE_LEN: usize = 2 * SUB_BANDS * PROFILE_WINDOWS.len();
-/// Named features the model uses, see [`model_inputs`].
-pub const SCALAR_INPUTS: usize = 8;
-/// Number of model inputs: the named features, then the profile.
-pub const INPUTS: usize = SCALAR_INPUTS + PROFILE_LEN;
-
-/// A coarse spectro-temporal picture of a transient: the mean level of each of the
-/// [`SUB_BANDS`] sub-bands (30 Hz-3.8 kHz, log-spaced) in each of the [`PROFILE_WINDOWS`],
-/// first in dB over that sub-band's background (the median of the second before the
-/// onset), then in dB under the loudest cell. Both are differences of levels, so a gain
-/// or a quieter recording leaves them unchanged. It lets the model see the spectral shape
-/// of attack, body and tail together (a blast: broadband attack, low rumble that lasts;
-/// a gunshot: bright attack, short tail; speech: formant bands that come and go), as the
-/// log-mel patches of audio-event classifiers do (Piczak 2015, "Environmental sound
-/// classification with convolutional neural networks"), at a resolution a linear model
-/// can learn from a hundred examples.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Profile(pub [f32; PROFILE_LEN]);
-
-impl Default for Profile {
-    fn default() -> Self {
-        Profile([0.0; PROFILE_LEN])
-    }
-}
-
-/// Names of the model's inputs, in [`model_inputs`] order.
-pub fn input_names() -> Vec<String> {
-    let mut names: Vec<String> = [
-        "snr_db",
-        "jump_db",
-        "low_jump_db",
-        "ln(rise_s + 0.02)",
-        "ln(tail_s + 0.05)",
-        "ln(low_tail_s + 0.05)",
-        "low_share",
-        "low_share_tail",
-    ]
-    .map(String::from)
-    .into();
-    for reference in ["over_background", "under_peak"] {
-        for (a, b) in PROFILE_WINDOWS {
-            for band in 0..SUB_BANDS {
-                names.push(format!("band{band}_{}to{}ms_{reference}", a * 10, b * 10));
-            }
-        }
-    }
-    names
-}
-
-/// The model's input vector. Durations enter as logarithms (their spread is
-/// multiplicative). The high-band share is reported but not used (see the module doc).
-pub fn model_inputs(features: &Features, profile: &Profile) -> [f32; INPUTS] {
-    let mut x = [0.0f32; INPUTS];
-    x[..SCALAR_INPUTS].copy_from_slice(&[
-        features.snr_db,
-        features.jump_db,
-        features.low_jump_db,
-        (features.rise_s + 0.02).ln(),
-        (features.tail_s + 0.05).ln(),
-        (features.low_tail_s + 0.05).ln(),
-        features.low_share,
-        features.low_share_tail,
-    ]);
-    x[SCALAR_INPUTS..].copy_from_slice(&profile.0);
-    x
-}
-
-/// Each sub-band's background level before the onset at `frames[onset]`: the median of
-/// the second before it (skipping the 30 ms the analysis window shares with the onset).
-fn band_background(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> [f32; SUB_BANDS] {
-    let before = &frames[..onset];
-    let mut background = [0.0f32; SUB_BANDS];
-    for (b, bg) in background.iter_mut().enumerate() {
-        scratch.clear();
-        scratch.extend(before.iter().rev().skip(3).take(100).map(|f| f.sub_db[b]));
-        *bg = if scratch.is_empty() { frames[onset].sub_db[b] } else { median(scratch) };
-    }
-    background
-}
-
-/// Frames of 10 ms per time step of a [`patch`].
-pub const PATCH_STEP_FRAMES: usize = 2;
-/// Time steps of a [`patch`] (20 ms each).
-pub const PATCH_STEPS: usize = 160;
-/// Frames of a [`patch`] before the onset (1.2 s); the rest (2 s) follow it.
-pub const PATCH_BEFORE: usize = 60 * PATCH_STEP_FRAMES;
-/// Values of a [`patch`]: every sub-band at every step, time-major.
-pub const PATCH_LEN: usize = PATCH_STEPS * SUB_BANDS;
-
-/// The log-band patch around an onset that [`crate::detect::network`] reads: the level of
-/// each of the [`SUB_BANDS`] sub-bands in 20 ms steps from 1.2 s before the onset to 2 s
-/// after it, in dB over that sub-band's background (as in [`profile`]), clamped to
-/// -20..60 dB and divided by 20. Time-major (`patch[t * SUB_BANDS + band]`). The context
-/// is wider than the profile's on purpose: whether syllables come and go around a
-/// transient says whether it is speech (Piczak 2015 reads log-mel patches the same way;
-/// here the bands are the detector's own, so no second spectrum is computed). Steps
-/// outside the recording are at the background (0).
-pub fn patch(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Box<[f32; PATCH_LEN]> {
-    let background = band_background(frames, onset, scratch);
-    let mut out = Box::new([0.0f32; PATCH_LEN]);
-    for t in 0..PATCH_STEPS {
-        let first = (onset + t * PATCH_STEP_FRAMES).checked_sub(PATCH_BEFORE);
-        let Some(window) = first.and_then(|a| frames.get(a..a + PATCH_STEP_FRAMES)) else {
-            continue;
-        };
-        for (b, &bg) in background.iter().enumerate() {
-            let mean =
-                window.iter().map(|f| from_db(f.sub_db[b])).sum::<f32>() / PATCH_STEP_FRAMES as f32;
-            out[t * SUB_BANDS + b] = ((to_db(mean) - bg).clamp(-20.0, 60.0)) / 20.0;
-        }
-    }
-    out
-}
-
-/// Measures the [`Profile`] of the transient whose onset is `frames[onset]`.
-pub fn profile(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Profile {
-    let background = band_background(frames, onset, scratch);
-    let cells = SUB_BANDS * PROFILE_WINDOWS.len();
-    let mut level = [0.0f32; SUB_BANDS * 8];
-    for (w, &(a, z)) in PROFILE_WINDOWS.iter().enumerate() {
-        let from = (onset as i64 + a).clamp(0, frames.len() as i64) as usize;
-        let to = (onset as i64 + z).clamp(0, frames.len() as i64) as usize;
-        // Past the end of the recording the window repeats the onset frame.
-        let window = if from < to { &frames[from..to] } else { &frames[onset..onset + 1] };
-        for b in 0..SUB_BANDS {
-            let mean =
-                window.iter().map(|f| from_db(f.sub_db[b])).sum::<f32>() / window.len() as f32;
-            level[w * SUB_BANDS + b] = to_db(mean);
-        }
-    }
-    let top = level.iter().copied().fold(f32::MIN, f32::max);
-    let mut p = Profile::default();
-    for (i, &l) in level.iter().enumerate() {
-        p.0[i] = l - background[i % SUB_BANDS];
-        p.0[cells + i] = l - top;
-    }
-    p
-}
-
-/// Where a transient sits in time, in frames relative to the onset.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Extent {
-    /// Frame of the peak level, after the onset.
-    pub peak: usize,
-    /// Frame where the tail ends.
-    pub end: usize,
-}
-
-fn from_db(db: f32) -> f32 {
-    // 10^(db/10) as one exp: cheaper than powf, and this runs for every profile cell.
-    (db * (std::f32::consts::LN_10 / 10.0)).exp()
-}
-
-fn median(values: &mut [f32]) -> f32 {
-    if values.is_empty() {
-        return -120.0;
-    }
-    let mid = values.len() / 2;
-    let (_, m, _) = values.select_nth_unstable_by(mid, f32::total_cmp);
-    *m
-}
-
-/// Measures the transient whose onset is `frames[onset]`. `frames` holds up to
-/// [`LOOKBACK`] frames before it and up to [`LOOKAHEAD`] after it (fewer at the file's edges).
-pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> (Features, Extent) {
-    let after = &frames[onset..];
-    let before = &frames[..onset];
-    let secs = |n: usize| n as f32 / FRAMES_PER_S as f32;
-
-    scratch.clear();
-    scratch.extend(before.iter().rev().take(100).map(|f| f.level_db));
-    let background = if scratch.is_empty() { after[0].level_db } else { median(scratch) };
-    scratch.clear();
-    scratch.extend(before.iter().rev().take(100).map(|f| f.band_db[LOW]));
-    let low_background = if scratch.is_empty() { after[0].band_db[LOW] } else { median(scratch) };
-    // The level just before the onset: frames 3..8 back (30-80 ms), clear of the window's
-    // overlap with the onset itself.
-    let pre_frames = || before.iter().rev().skip(3).take(5);
-    let pre_level =
-        if before.len() > 3 { max_of(pre_frames(), |f| f.level_db) } else { background };
-    let pre_low =
-        max_of(pre_frames(), |f| f.band_db[LOW]).max(low_background.min(after[0].band_db[LOW]));
-
-    // Peak within 0.5 s of the onset.
-    let search = after.len().min(50);
-    let (peak, peak_db) = argmax(&after[..search], |f| f.level_db);
-    let (low_peak_at, low_peak) = argmax(&after[..search], |f| f.band_db[LOW]);
-    // The rises are measured over the first 100 ms: a later, louder sound in the same
-    // half-second must not be credited to this onset.
-    let early = &after[..after.len().min(10)];
-    let early_level = max_of(early.iter(), |f| f.level_db);
-    let early_low = max_of(early.iter(), |f| f.band_db[LOW]);
-
-    // Tail: first frame after the peak below max(peak - 20 dB, background + 3 dB), held for
-    // 50 ms so a single quiet frame does not end it.
-    let floor_db = (peak_db - 20.0).max(background + 3.0);
-    let end = tail_end(after, peak, |f| f.level_db < floor_db);
-    let low_floor = (low_peak - 20.0).max(low_background + 10.0).min(low_peak);
-    let low_end = tail_end(after, low_peak_at, |f| f.band_db[LOW] < low_floor);
-
-    let share = |range: std::ops::Range<usize>, band: usize| -> f32 {
-        let range = range.start.min(after.len())..range.end.min(after.len());
-        let (mut b, mut t) = (0.0f32, 0.0f32);
-        for f in &after[range] {
-            b += from_db(f.band_db[band]);
-            t += from_db(f.level_db);
-        }
-        if t > 0.0 {
-            (b / t).clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
-    };
-
-    let features = Features {
-        snr_db: peak_db - background,
-        jump_db: early_level - pre_level,
-        flux_db: after[0].flux_db,
-        rise_s: secs(
-            after[..search].iter().position(|f| f.level_db >= peak_db - 3.0).unwrap_or(peak),
-        ),
-        tail_s: secs(end.saturating_sub(peak)),
-        low_tail_s: secs(low_end),
-        low_share: share(0..30, LOW),
-        low_share_tail: share(30..150, LOW),
-        high_share: share(0..5, HIGH),
-        low_jump_db: early_low - pre_low,
-    };
-    (features, Extent { peak, end })
-}
-
-/// Largest value of `value` over `frames` (`f32::MIN` when there are none).
-fn max_of<'a>(frames: impl Iterator<Item = &'a Frame>, value: impl Fn(&Frame) -> f32) -> f32 {
-    frames.map(value).fold(f32::MIN, f32::max)
-}
-
-/// Index and value of the first largest `value` over `frames` (0 and `f32::MIN` if empty).
-fn argmax(frames: &[Frame], value: impl Fn(&Frame) -> f32) -> (usize, f32) {
-    frames
-        .iter()
-        .map(value)
-        .enumerate()
-        .fold((0, f32::MIN), |acc, (i, v)| if v > acc.1 { (i, v) } else { acc })
-}
-
-/// First frame at or after `from` where `quiet` holds for 5 frames in a row (or the end).
-fn tail_end(frames: &[Frame], from: usize, quiet: impl Fn(&Frame) -> bool) -> usize {
-    let mut run = 0;
-    for (i, f) in frames.iter().enumerate().skip(from) {
-        if quiet(f) {
-            run += 1;
-            if run == 5 {
-                return i + 1 - run;
-            }
-        } else {
-            run = 0;
-        }
-    }
-    frames.len()
-}
 
 /// Depth of every tree of the [`Model`].
 pub const TREE_DEPTH: usize = 3;
@@ -310,7 +18,7 @@ pub const TREE_SPLITS: usize = (1 << TREE_DEPTH) - 1;
 /// Leaves of a tree of depth [`TREE_DEPTH`], left to right.
 pub const TREE_LEAVES: usize = 1 << TREE_DEPTH;
 
-/// A complete binary regression tree over [`model_inputs`]. Node `i` sends an input to
+/// A complete binary regression tree over [`model_inputs`](crate::detect::features::model_inputs). Node `i` sends an input to
 /// node `2i + 1` when `x[feature] <= threshold`, else to `2i + 2`; a node that did not
 /// split has an infinite threshold (everything goes left).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -334,7 +42,7 @@ impl Tree {
     }
 }
 
-/// Logistic regression over standardised [`model_inputs`]: smooth, and it extrapolates
+/// Logistic regression over standardised [`model_inputs`](crate::detect::features::model_inputs): smooth, and it extrapolates
 /// sensibly to sounds unlike the training set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Linear {
@@ -380,7 +88,7 @@ impl Boosted {
 
 /// The classifier: the mean of a logistic regression's and boosted trees' log-odds,
 /// through Platt scaling; with an [`Ensemble`], that calibrated log-odds is averaged with
-/// a convolutional network's over the candidate's [`patch`] and scaled again.
+/// a convolutional network's over the candidate's [`patch`](crate::detect::features::patch) and scaled again.
 ///
 /// The two feature models were fitted to the same examples. With whole recordings, or
 /// whole source sounds, held out, the mean beat either alone: trees find the
@@ -436,7 +144,7 @@ impl Model {
         }
     }
 
-    /// Probability from the feature model alone ([`model_inputs`]).
+    /// Probability from the feature model alone ([`model_inputs`](crate::detect::features::model_inputs)).
     pub fn confidence_of(&self, x: &[f32; INPUTS]) -> f32 {
         self.confidence_from_score(self.score(x), None)
     }
@@ -450,38 +158,6 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_patch_is_each_band_over_its_background_in_20_ms_steps_around_the_onset() {
-        // 0.5 s of frames at -60 dB, then band 3 jumps to -30 dB and band 5 to +40 dB
-        // (past the clamp) from the onset on; the recording starts 0.5 s before the onset,
-        // so the patch's first 0.7 s lie before it.
-        let onset = 50;
-        let frames: Vec<Frame> = (0..300)
-            .map(|i| {
-                let mut f = Frame { sub_db: [-60.0; SUB_BANDS], ..Frame::default() };
-                if i >= onset {
-                    f.sub_db[3] = -30.0;
-                    f.sub_db[5] = 40.0;
-                }
-                f
-            })
-            .collect();
-        let p = patch(&frames, onset, &mut Vec::new());
-        let at = |t: usize, band: usize| p[t * SUB_BANDS + band];
-        let onset_step = PATCH_BEFORE / PATCH_STEP_FRAMES;
-        for t in 0..PATCH_STEPS {
-            for band in 0..SUB_BANDS {
-                let want = match (t >= onset_step, band) {
-                    (true, 3) => 30.0 / 20.0,
-                    (true, 5) => 60.0 / 20.0,
-                    _ => 0.0,
-                };
-                assert!((at(t, band) - want).abs() < 1e-3, "step {t} band {band}: {}", at(t, band));
-            }
-        }
-    }
-
     #[test]
     fn a_tree_sends_equal_values_left_and_never_splits_on_an_infinite_threshold() {
         let never = (0, f32::INFINITY);

@@ -6,6 +6,7 @@
 
 pub mod classify;
 pub mod decode;
+pub mod features;
 pub mod model;
 pub mod network;
 pub mod onset;
@@ -15,8 +16,9 @@ pub mod stft;
 
 use std::collections::VecDeque;
 
-use crate::detect::classify::{
-    measure, model_inputs, patch, profile, Model, INPUTS, LOOKAHEAD, LOOKBACK, PATCH_LEN,
+use crate::detect::classify::Model;
+use crate::detect::features::{
+    measure, model_inputs, patch, profile, INPUTS, LOOKAHEAD, LOOKBACK, PATCH_LEN,
 };
 use crate::detect::onset::OnsetPicker;
 use crate::detect::resample::Resampler;
@@ -30,9 +32,9 @@ pub use crate::index::{Detection, DetectorParams, Label};
 pub struct Candidate {
     /// The transient as the index stores it.
     pub detection: Detection,
-    /// The model's inputs ([`crate::detect::classify::model_inputs`]).
+    /// The model's inputs ([`crate::detect::features::model_inputs`]).
     pub inputs: Option<Box<[f32; INPUTS]>>,
-    /// The log-band patch around the onset ([`crate::detect::classify::patch`]), measured for an
+    /// The log-band patch around the onset ([`crate::detect::features::patch`]), measured for an
     /// onset that stood for its cluster when the model has a network or inputs are kept.
     pub patch: Option<Box<[f32; PATCH_LEN]>>,
 }

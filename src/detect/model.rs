@@ -12,10 +12,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::classify::{
-    input_names, Boosted, Ensemble, Linear, Model, Tree, INPUTS, PATCH_LEN, TREE_LEAVES,
-    TREE_SPLITS,
-};
+use crate::detect::classify::{Boosted, Ensemble, Linear, Model, Tree, TREE_LEAVES, TREE_SPLITS};
+use crate::detect::features::{input_names, INPUTS, PATCH_LEN};
 use crate::detect::network::Network;
 use crate::error::Error;
 

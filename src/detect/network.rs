@@ -1,6 +1,6 @@
 //! The small convolutional network that reads a candidate's log-band patch.
 //!
-//! Input: a [`patch`](crate::detect::classify::patch), 160 steps of 20 ms x 16 sub-bands. The
+//! Input: a [`patch`](crate::detect::features::patch), 160 steps of 20 ms x 16 sub-bands. The
 //! bands are the channels and the network convolves over time (a time-delay network,
 //! Waibel et al. 1989, "Phoneme recognition using time-delay neural networks"; log-band
 //! patches as in Piczak 2015):
@@ -19,7 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::classify::{PATCH_LEN, PATCH_STEPS};
+use crate::detect::features::{PATCH_LEN, PATCH_STEPS};
 use crate::detect::stft::SUB_BANDS;
 
 /// Steps each convolution spans.

@@ -21,15 +21,24 @@
 //! that are instants (`date_unixtime`, tags, mtimes, manifest entries with an offset) are
 //! written in UTC (`Z`) or in the `--timezone` offset.
 
+mod filename;
+mod manifest;
+mod tag;
+mod telegram;
+mod timezone;
 pub mod whatsapp;
+
+pub use filename::from_filename;
+pub(crate) use filename::twenty_four;
+use manifest::parse_manifest;
+pub use tag::{from_mtime, from_tag};
+use telegram::parse_telegram;
+pub use timezone::parse_offset;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeDelta, Utc};
-use regex::Regex;
-use serde::Deserialize;
 
 use crate::index::{base_name, Anchor, DateSource, Warning};
 use crate::link::transcript::decode_text;
@@ -379,281 +388,6 @@ pub fn parse_iso(text: &str) -> Option<Stamp> {
 
 /// A recording named by a manifest or export: (its name as written, its date, the line).
 pub(crate) type Dated = (String, MessageDate, usize);
-
-fn parse_manifest(text: &str, display: &str, warnings: &mut Vec<Warning>) -> Vec<Dated> {
-    let mut out = Vec::new();
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_lowercase()).collect(),
-        Err(e) => {
-            warn(warnings, display, Some(1), format!("cannot read the header ({e}); file skipped"));
-            return out;
-        }
-    };
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(file_col), Some(sent_col)) = (col("file"), col("sent_at")) else {
-        warn(
-            warnings,
-            display,
-            Some(1),
-            "a manifest needs `file` and `sent_at` columns; file skipped".into(),
-        );
-        return out;
-    };
-    let (sender_col, chat_col, note_col) = (col("sender"), col("chat"), col("note"));
-    for (i, row) in reader.records().enumerate() {
-        let line = i + 2;
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                warn(warnings, display, Some(line), format!("unreadable row ({e}); skipped"));
-                continue;
-            }
-        };
-        let field = |c: Option<usize>| {
-            c.and_then(|c| row.get(c)).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
-        };
-        let Some(file) = field(Some(file_col)) else {
-            warn(warnings, display, Some(line), "no file name; row skipped".into());
-            continue;
-        };
-        let sent = field(Some(sent_col)).unwrap_or_default();
-        let Some(stamp) = parse_iso(&sent) else {
-            warn(
-                warnings,
-                display,
-                Some(line),
-                format!("`{sent}` is not an ISO 8601 date (2018-12-31T23:14:05); row skipped"),
-            );
-            continue;
-        };
-        let mut date = MessageDate::new(stamp, DateSource::Manifest, Anchor::End);
-        date.sender = field(sender_col);
-        date.chat = field(chat_col);
-        date.note = field(note_col);
-        out.push((file, date, line));
-    }
-    out
-}
-
-#[derive(Deserialize)]
-struct TelegramExport {
-    name: Option<String>,
-    messages: Option<Vec<serde_json::Value>>,
-    chats: Option<TelegramChats>,
-}
-
-#[derive(Deserialize)]
-struct TelegramChats {
-    list: Vec<TelegramExport>,
-}
-
-fn parse_telegram(text: &str, display: &str, warnings: &mut Vec<Warning>) -> Vec<Dated> {
-    let export: TelegramExport = match serde_json::from_str(text) {
-        Ok(e) => e,
-        Err(e) => {
-            warn(
-                warnings,
-                display,
-                Some(e.line()),
-                format!("not a Telegram export ({e}); file ignored"),
-            );
-            return Vec::new();
-        }
-    };
-    let mut chats = vec![export];
-    let mut out = Vec::new();
-    while let Some(chat) = chats.pop() {
-        if let Some(more) = chat.chats {
-            chats.extend(more.list);
-        }
-        for (n, m) in chat.messages.iter().flatten().enumerate() {
-            let Some(file) = m.get("file").and_then(|f| f.as_str()) else { continue };
-            if file.starts_with('(') {
-                // "(File not included. Change data exporting settings to download.)"
-                continue;
-            }
-            let utc = m
-                .get("date_unixtime")
-                .and_then(|v| v.as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| v.as_i64()))
-                .and_then(|s| DateTime::from_timestamp(s, 0))
-                .map(Stamp::Utc);
-            let local = m.get("date").and_then(|d| d.as_str()).and_then(parse_iso);
-            let Some(stamp) = utc.or(local) else {
-                warn(
-                    warnings,
-                    display,
-                    None,
-                    format!("messages[{n}] has no readable date; skipped"),
-                );
-                continue;
-            };
-            let mut date = MessageDate::new(stamp, DateSource::Telegram, Anchor::End);
-            date.sender = m.get("from").and_then(|f| f.as_str()).map(str::to_string);
-            date.chat = chat.name.clone();
-            out.push((base_name(file), date, 0));
-        }
-    }
-    out
-}
-
-static NAME_PATTERNS: LazyLock<[(Regex, Anchor); 7]> = LazyLock::new(|| {
-    let re = |p: &str| Regex::new(p).expect("valid regex");
-    [
-        // WhatsApp Android voice note, audio file or video: the day only.
-        (re(r"(?:PTT|AUD|VID)-(\d{4})(\d{2})(\d{2})-WA\d+"), Anchor::End),
-        // WhatsApp's own name for a shared or saved file, 24- or 12-hour clock.
-        (
-            re(
-                r"(?i)WhatsApp (?:Audio|Video|Ptt|Voice)\D*(\d{4})-(\d{2})-(\d{2}) at (\d{1,2})\.(\d{2})\.(\d{2})(?:\s*(?<pm>[AaPp])\.?\s?[Mm]\.?)?",
-            ),
-            Anchor::End,
-        ),
-        // WhatsApp iOS export attachment.
-        (re(r"AUDIO-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})"), Anchor::End),
-        // Telegram Desktop voice message: day-month-year.
-        (re(r"audio_\d+@(\d{2})-(\d{2})-(\d{4})_(\d{2})-(\d{2})-(\d{2})"), Anchor::End),
-        // Phone recorders: named when recording starts.
-        (
-            re(r"(?:^|[^\d])(\d{4})(\d{2})(\d{2})[_-](\d{2})(\d{2})(\d{2})(?:[^\d]|$)"),
-            Anchor::Start,
-        ),
-        // ISO date and time.
-        (re(r"(\d{4})-(\d{2})-(\d{2})[T _](\d{2})[-:.h](\d{2})[-:.m](\d{2})"), Anchor::End),
-        // ISO date only.
-        (re(r"(?:^|[^\d])(\d{4})-(\d{2})-(\d{2})(?:[^\d]|$)"), Anchor::End),
-    ]
-});
-
-/// A date in a file name (see the module doc for the patterns).
-pub fn from_filename(name: &str) -> Option<MessageDate> {
-    let name = base_name(name);
-    for (i, (re, anchor)) in NAME_PATTERNS.iter().enumerate() {
-        let Some(captures) = re.captures(&name) else { continue };
-        let n: Vec<u32> =
-            captures.iter().skip(1).flatten().filter_map(|m| m.as_str().parse().ok()).collect();
-        let Some(&[a, b, c]) = n.get(..3) else { continue };
-        // Telegram names put the day first.
-        let (y, mo, d) = if i == 3 { (c, b, a) } else { (a, b, c) };
-        let Some(day) = NaiveDate::from_ymd_opt(y as i32, mo, d) else { continue };
-        let pm = captures.name("pm").map(|m| m.as_str().eq_ignore_ascii_case("p"));
-        let stamp = match n.get(3..6) {
-            Some(&[h, mi, s]) => match day.and_hms_opt(twenty_four(h, pm).unwrap_or(99), mi, s) {
-                Some(t) => Stamp::Local(t),
-                None => continue,
-            },
-            _ => Stamp::Day(day),
-        };
-        let mut date = MessageDate::new(stamp, DateSource::Filename, *anchor);
-        if matches!(stamp, Stamp::Day(_)) {
-            date.note = Some("the file name gives the day only".into());
-        } else if *anchor == Anchor::Start {
-            date.note = Some("recorder file name: the time the recording started".into());
-        }
-        return Some(date);
-    }
-    None
-}
-
-/// An hour on the 24-hour clock from a 12-hour one (`Some(true)`: PM); `None` when the
-/// hour does not fit the clock.
-pub(crate) fn twenty_four(hour: u32, pm: Option<bool>) -> Option<u32> {
-    match pm {
-        None => Some(hour),
-        Some(pm) if (1..=12).contains(&hour) => Some(hour % 12 + if pm { 12 } else { 0 }),
-        Some(_) => None,
-    }
-}
-
-/// The file's modification time (when it was written, about when recording ended).
-pub fn from_mtime(path: &Path) -> Option<MessageDate> {
-    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
-    let utc: DateTime<Utc> = modified.into();
-    let mut date = MessageDate::new(Stamp::Utc(utc), DateSource::Mtime, Anchor::End);
-    date.note = Some("file modification time: changes when files are copied; weak evidence".into());
-    Some(date)
-}
-
-/// Creation time from an MP4/M4A/3GP/MOV movie header (`moov/mvhd`), as written by the
-/// recording device, UTC. `None` for other containers or an unset (zero) time.
-pub fn from_tag(path: &Path) -> Option<MessageDate> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).ok()?;
-    let len = f.metadata().ok()?.len();
-    // Walk boxes: top level until `moov`, then inside it until `mvhd`.
-    let mut pos = 0u64;
-    let mut end = len;
-    for _ in 0..10_000 {
-        if pos + 8 > end {
-            return None;
-        }
-        f.seek(SeekFrom::Start(pos)).ok()?;
-        let mut head = [0u8; 16];
-        f.read_exact(&mut head[..8]).ok()?;
-        let mut size = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
-        let kind = [head[4], head[5], head[6], head[7]];
-        let mut header = 8;
-        if size == 1 {
-            f.read_exact(&mut head[8..16]).ok()?;
-            size = u64::from_be_bytes(head[8..16].try_into().ok()?);
-            header = 16;
-        } else if size == 0 {
-            size = end - pos;
-        }
-        if size < header || pos + size > end {
-            return None;
-        }
-        match &kind {
-            b"moov" => {
-                end = pos + size;
-                pos += header;
-            }
-            b"mvhd" => {
-                let mut body = [0u8; 12];
-                f.read_exact(&mut body).ok()?;
-                let secs_1904 = if body[0] == 1 {
-                    u64::from_be_bytes(body[4..12].try_into().ok()?)
-                } else {
-                    u64::from(u32::from_be_bytes(body[4..8].try_into().ok()?))
-                };
-                // Seconds from 1904-01-01 to 1970-01-01.
-                let unix = i64::try_from(secs_1904).ok()? - 2_082_844_800;
-                if secs_1904 == 0 || unix < 0 {
-                    return None;
-                }
-                let utc = DateTime::from_timestamp(unix, 0)?;
-                let mut date = MessageDate::new(Stamp::Utc(utc), DateSource::Tag, Anchor::Start);
-                date.note = Some("MP4 movie header creation time".into());
-                return Some(date);
-            }
-            _ => pos += size,
-        }
-    }
-    None
-}
-
-/// Parses `--timezone` values: `+03:00`, `-0430`, `+3`, `UTC`, `Z`.
-pub fn parse_offset(text: &str) -> Option<FixedOffset> {
-    let t = text.trim();
-    if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") {
-        return FixedOffset::east_opt(0);
-    }
-    let (sign, rest) = match t.as_bytes().first()? {
-        b'+' => (1, &t[1..]),
-        b'-' => (-1, &t[1..]),
-        _ => return None,
-    };
-    let (h, m) = match rest.split_once(':') {
-        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
-        None if rest.len() == 4 => (rest[..2].parse().ok()?, rest[2..].parse().ok()?),
-        None if rest.len() <= 2 => (rest.parse().ok()?, 0),
-        None => return None,
-    };
-    if h > 14 || m >= 60 {
-        return None;
-    }
-    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
-}
 
 #[cfg(test)]
 mod tests {
