@@ -19,6 +19,7 @@ use blastscan::batch::{run, Batch};
 use blastscan::detect::model::DEFAULT_MODEL;
 use blastscan::detect::DetectorParams;
 use blastscan::link::LinkConfig;
+use blastscan::output::export::DetectionsCsv;
 use blastscan::synth::{blast, mix, speech, wind, write_wav, Distance};
 
 const FILES: u32 = 100;
@@ -73,15 +74,15 @@ fn rescan(c: &mut Criterion) {
     group.bench_function("first_scan", |b| {
         b.iter_batched(
             || tempfile::tempdir().expect("temp dir"),
-            |out| run(&job(&input, out.path()), &cancel).expect("scan"),
+            |out| run(&job(&input, out.path()), &DetectionsCsv, &cancel).expect("scan"),
             BatchSize::PerIteration,
         )
     });
     let out = tempfile::tempdir().expect("temp dir");
-    run(&job(&input, out.path()), &cancel).expect("first scan");
+    run(&job(&input, out.path()), &DetectionsCsv, &cancel).expect("first scan");
     group.bench_function("rescan_unchanged", |b| {
         b.iter(|| {
-            let done = run(&job(&input, out.path()), &cancel).expect("rescan");
+            let done = run(&job(&input, out.path()), &DetectionsCsv, &cancel).expect("rescan");
             assert_eq!(done.counts.new, 0);
             done
         })

@@ -11,7 +11,7 @@ use chrono::FixedOffset;
 use clap::{Args, Parser, Subcommand};
 
 use blastscan::batch::pipeline::ScanConfig;
-use blastscan::batch::{self, discover};
+use blastscan::batch::{self, discover, store};
 use blastscan::detect::model;
 use blastscan::detect::DetectorParams;
 use blastscan::index::Index;
@@ -327,7 +327,7 @@ struct ScanSummary {
     /// Wall time of the whole run, seconds.
     seconds: f64,
     /// `index.json` and `detections.csv`.
-    written: [PathBuf; 2],
+    written: Vec<PathBuf>,
 }
 
 fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
@@ -346,7 +346,7 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         eprintln!("\nblastscan: stopping after the files in flight (Ctrl-C again to stop now)");
     });
     let started = std::time::Instant::now();
-    let done = batch::run(&job, &CANCEL)?;
+    let done = batch::run(&job, &export::DetectionsCsv, &CANCEL)?;
     for w in &done.discovery_warnings {
         eprintln!("blastscan: {w}");
     }
@@ -424,8 +424,8 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
             "{line}; the index holds {} files, {:.2} h of audio, {} detections ({} probable explosions); {secs:.1} s{speed}",
             s.files, s.audio_hours, s.detections, s.explosions,
         );
-        let [json, csv] = &done.written;
-        eprintln!("wrote {} and {}", json.display(), csv.display());
+        let written: Vec<String> = done.written.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("wrote {}", written.join(" and "));
     }
     if done.counts.pending > 0 {
         eprintln!(
@@ -439,14 +439,14 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
 }
 
 fn run_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
-    let (merged, report) = batch::merge(&args.stores, &args.out)?;
+    let (merged, report) = batch::merge(&args.stores, &args.out, &export::DetectionsCsv)?;
     for (dir, recordings, copied) in report {
         eprintln!("{}: {recordings} recordings, {copied} stored results copied", dir.display());
     }
     eprintln!(
         "merged {} recordings into {}",
         merged.summary.files,
-        args.out.join(export::INDEX_JSON).display()
+        args.out.join(store::INDEX_JSON).display()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -544,8 +544,8 @@ fn run_eval(args: &EvalArgs) -> Result<ExitCode, Error> {
 
 /// Reads `OUT/index.json` (or the index file given).
 fn load_index(out: &std::path::Path) -> Result<Index, Error> {
-    let path = if out.is_dir() { out.join(export::INDEX_JSON) } else { out.to_path_buf() };
-    export::read_index(&path)
+    let path = if out.is_dir() { out.join(store::INDEX_JSON) } else { out.to_path_buf() };
+    store::read_index(&path)
 }
 
 fn check_confidence(min: Option<f32>) -> Result<(), Error> {

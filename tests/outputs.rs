@@ -163,7 +163,7 @@ fn queries_filter_by_date_confidence_text_and_recording() {
     let tmp = tempfile::tempdir().expect("temp");
     std::fs::write(
         tmp.path().join("index.json"),
-        blastscan::output::export::index_json(&known_index()).expect("serialises"),
+        blastscan::batch::store::index_json(&known_index()).expect("serialises"),
     )
     .expect("write");
     let out = tmp.path();

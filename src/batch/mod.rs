@@ -4,7 +4,8 @@
 //! A run: lock the folder ([`Store::open`]), discover recordings, read the previous index
 //! (what was scanned before, and file identities that spare re-hashing), analyse what the
 //! store lacks ([`scan_with`]), keep the previous entries that still stand
-//! ([`store::carry_over`]), link transcripts and dates again ([`link`]), write the views.
+//! ([`store::carry_over`]), link transcripts and dates again ([`link`]), write the views
+//! the caller asks for ([`Views`], implemented by the output stage) and `index.json`.
 
 pub mod discover;
 pub mod pipeline;
@@ -21,7 +22,14 @@ use crate::error::Error;
 use crate::index::{FileId, Input, Warning};
 use crate::index::{Index, Recording};
 use crate::link::{link, LinkConfig};
-use crate::output::export;
+
+/// Files written from an index beside `index.json` at the end of every run and merge
+/// (`detections.csv`). The output stage implements it
+/// ([`crate::output::export::DetectionsCsv`]), so this stage does not depend on it.
+pub trait Views {
+    /// Writes the views of `index` into `dir`, atomically; returns the files written.
+    fn write(&self, dir: &Path, index: &Index) -> Result<Vec<PathBuf>, Error>;
+}
 
 /// A scan into an output folder.
 #[derive(Debug, Clone)]
@@ -53,12 +61,12 @@ pub struct BatchOutcome {
     /// A previous index that could not be read (the run started a fresh one).
     pub prior_unreadable: Option<String>,
     /// Where the views were written.
-    pub written: [PathBuf; 2],
+    pub written: Vec<PathBuf>,
 }
 
 /// Runs one batch: see the module doc. `cancel` stops new analyses from starting.
-pub fn run(batch: &Batch, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
-    export::prepare_out_dir(&batch.out)?;
+pub fn run(batch: &Batch, views: &dyn Views, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
+    store::prepare_out_dir(&batch.out)?;
     let store = Store::open(&batch.out)?;
     let mut discovery_warnings = Vec::new();
     let inputs = discover::discover(&batch.inputs, &mut discovery_warnings)?;
@@ -67,8 +75,8 @@ pub fn run(batch: &Batch, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
         what.extend(discovery_warnings.iter().map(|w| format!("({w})")));
         return Err(Error::NoRecordings(what.join(", ")));
     }
-    let index_path = batch.out.join(export::INDEX_JSON);
-    let (prior, prior_unreadable) = match export::read_index(&index_path) {
+    let index_path = batch.out.join(store::INDEX_JSON);
+    let (prior, prior_unreadable) = match store::read_index(&index_path) {
         Ok(index) => (Some(index), None),
         Err(_) if !index_path.exists() => (None, None),
         Err(e) => (None, Some(e.to_string())),
@@ -97,7 +105,7 @@ pub fn run(batch: &Batch, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
     link_config.messages.extend(discover::message_files(&batch.inputs));
     link_config.messages.dedup();
     let link_warnings = link(&mut index, &inputs, &link_config);
-    let written = export::write_index(&batch.out, &index)?;
+    let written = store::write_index(&batch.out, &index, views)?;
     Ok(BatchOutcome {
         index,
         counts: outcome.counts,
@@ -119,18 +127,22 @@ pub type MergeReport = Vec<(PathBuf, usize, usize)>;
 /// Unions output folders into `out`: their stored results and their indexes (`out`'s own
 /// index, if any, first; later folders win for the same recording). All must come from
 /// the same detector. The merge of N shards equals one run over everything.
-pub fn merge(folders: &[PathBuf], out: &Path) -> Result<(Index, MergeReport), Error> {
-    export::prepare_out_dir(out)?;
+pub fn merge(
+    folders: &[PathBuf],
+    out: &Path,
+    views: &dyn Views,
+) -> Result<(Index, MergeReport), Error> {
+    store::prepare_out_dir(out)?;
     let store = Store::open(out)?;
     let mut sources: Vec<PathBuf> = Vec::new();
-    if out.join(export::INDEX_JSON).exists() {
+    if out.join(store::INDEX_JSON).exists() {
         sources.push(out.to_path_buf());
     }
     sources.extend(folders.iter().cloned());
     let mut indexes: Vec<(PathBuf, Index)> = Vec::new();
     let mut report = Vec::new();
     for dir in &sources {
-        let index = export::read_index(&dir.join(export::INDEX_JSON))?;
+        let index = store::read_index(&dir.join(store::INDEX_JSON))?;
         if let Some((first_dir, first)) = indexes.first() {
             if first.fingerprint != index.fingerprint || first.detector != index.detector {
                 return Err(Error::Incompatible {
@@ -171,6 +183,6 @@ pub fn merge(folders: &[PathBuf], out: &Path) -> Result<(Index, MergeReport), Er
     merged.timezone = timezone;
     merged.link_warnings = warnings;
     merged.time_note = crate::link::time_note(&merged);
-    export::write_index(out, &merged)?;
+    store::write_index(out, &merged, views)?;
     Ok((merged, report))
 }

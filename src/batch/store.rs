@@ -22,13 +22,63 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::write_atomic;
+use crate::batch::Views;
 use crate::detect::classify::Model;
 use crate::detect::DetectorParams;
 use crate::error::Error;
-use crate::index::{FileId, Recording};
+use crate::index::{FileId, Index, Recording};
 
 /// The lock file inside an output folder.
 pub const LOCK_FILE: &str = ".blastscan.lock";
+
+/// File name of the index inside an output folder.
+pub const INDEX_JSON: &str = "index.json";
+
+/// Creates the output folder and checks it can be written, before any work starts.
+pub fn prepare_out_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir)
+        .map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+    tempfile::Builder::new()
+        .prefix(".blastscan-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|source| Error::Write { path: dir.to_path_buf(), source })
+}
+
+/// `index.json` as pretty-printed JSON.
+pub fn index_json(index: &Index) -> Result<Vec<u8>, Error> {
+    let mut out = serde_json::to_vec_pretty(index)
+        .map_err(|e| Error::Serialise { what: INDEX_JSON, reason: e.to_string() })?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Writes `index.json` into `dir` and, before it, `views` of the same index; returns the
+/// files written, `index.json` first. The index is serialised before anything is written,
+/// and a failure leaves the previous `index.json` in place.
+pub fn write_index(dir: &Path, index: &Index, views: &dyn Views) -> Result<Vec<PathBuf>, Error> {
+    let json = dir.join(INDEX_JSON);
+    let bytes = index_json(index)?;
+    let others = views.write(dir, index)?;
+    write_atomic(&json, &bytes)?;
+    Ok(std::iter::once(json).chain(others).collect())
+}
+
+/// Reads an `index.json` written by [`write_index`].
+pub fn read_index(path: &Path) -> Result<Index, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        reason: if e.kind() == std::io::ErrorKind::NotFound {
+            "no index there; make one with `blastscan scan RECORDINGS --out FOLDER` and pass that folder".into()
+        } else {
+            e.to_string()
+        },
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        reason: format!("not a blastscan index ({e}); run `blastscan scan` to make one"),
+    })
+}
 
 /// Size and modification time of a file.
 pub fn stat(path: &Path) -> std::io::Result<(u64, i128)> {
