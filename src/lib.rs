@@ -27,6 +27,9 @@ pub mod eval;
 pub mod index;
 pub mod link;
 pub mod output;
+/// Test-signal generators for the sample generator (`examples/gen_samples.rs`), the tests
+/// and the benches: not part of the library's API.
+#[doc(hidden)]
 pub mod synth;
 pub mod train;
 

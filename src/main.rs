@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::FixedOffset;
 use clap::{Args, Parser, Subcommand};
 
-use blastscan::batch::pipeline::ScanConfig;
+use blastscan::batch::pipeline::{self, ScanConfig};
 use blastscan::batch::{self, discover, store};
 use blastscan::detect::model;
 use blastscan::detect::DetectorParams;
@@ -188,7 +188,7 @@ struct ScanArgs {
     messages: Vec<PathBuf>,
     /// The UTC offset chat-export times are in (e.g. `+03:00`); times are then written
     /// with it. Without it they stay the phone's local time, written without an offset.
-    #[arg(long, value_name = "OFFSET", value_parser = parse_timezone, allow_hyphen_values = true)]
+    #[arg(long, value_name = "OFFSET", value_parser = messages::parse_timezone, allow_hyphen_values = true)]
     timezone: Option<FixedOffset>,
     /// Message times (manifest, chat exports) mark when recording started, not when it
     /// was sent (the default: a voice note is sent when it ends).
@@ -203,24 +203,8 @@ struct ScanArgs {
     model: Option<PathBuf>,
     /// Analyse only share I of N (0 <= I < N, chosen by file content), e.g.
     /// `--shard $SLURM_ARRAY_TASK_ID/8`; merge the N outputs with `blastscan merge`.
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "I/N", value_parser = pipeline::parse_shard)]
     shard: Option<(u32, u32)>,
-}
-
-fn parse_shard(text: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("`{text}` is not a shard; write I/N with 0 <= I < N, e.g. 0/4");
-    let (i, n) = text.split_once('/').ok_or_else(bad)?;
-    let (i, n): (u32, u32) =
-        (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-    if n == 0 || i >= n {
-        return Err(bad());
-    }
-    Ok((i, n))
-}
-
-fn parse_timezone(text: &str) -> Result<FixedOffset, String> {
-    messages::parse_offset(text)
-        .ok_or_else(|| format!("`{text}` is not a UTC offset; write it like +03:00, -0430 or UTC"))
 }
 
 impl ScanArgs {
@@ -310,26 +294,6 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 /// Set by Ctrl-C: no new file is started; a second Ctrl-C stops at once.
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
-/// What `scan --summary json` prints.
-#[derive(serde::Serialize)]
-struct ScanSummary {
-    /// What this run did with its files.
-    #[serde(flatten)]
-    counts: batch::pipeline::RunCounts,
-    /// Files of this run that could not be analysed.
-    failed: usize,
-    /// Files decoded only in part.
-    partly_decoded: usize,
-    /// Paths that could not be read while looking for recordings.
-    paths_not_read: usize,
-    /// The index's totals.
-    index: blastscan::index::Summary,
-    /// Wall time of the whole run, seconds.
-    seconds: f64,
-    /// `index.json` and `detections.csv`.
-    written: Vec<PathBuf>,
-}
-
 fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
     let scan = args.to_config()?;
     let link = LinkConfig {
@@ -384,15 +348,7 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         if args.report { make_report(&done.index, &args.out, None)? } else { ExitCode::SUCCESS };
     let s = &done.index.summary;
     if args.summary == Format::Json {
-        let summary = ScanSummary {
-            counts: done.counts,
-            failed: done.index.recordings.iter().filter(|r| r.error.is_some()).count(),
-            partly_decoded: partial.len(),
-            paths_not_read: done.discovery_warnings.len(),
-            index: s.clone(),
-            seconds: started.elapsed().as_secs_f64(),
-            written: done.written.clone(),
-        };
+        let summary = done.summary(started.elapsed().as_secs_f64());
         let json = serde_json::to_string_pretty(&summary)
             .map_err(|e| Error::Serialise { what: "the scan summary", reason: e.to_string() })?;
         println!("{json}");
@@ -623,30 +579,6 @@ fn run_query(args: &QueryArgs) -> Result<ExitCode, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_shard_is_i_of_n_with_i_below_n() {
-        assert_eq!(parse_shard("0/4"), Ok((0, 4)));
-        assert_eq!(parse_shard(" 3 / 4 "), Ok((3, 4)));
-        for bad in ["4/4", "1/0", "-1/4", "1", "a/b", "1/2/3", ""] {
-            let err = parse_shard(bad).expect_err(bad);
-            assert!(err.contains("is not a shard") && err.contains("0/4"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn a_timezone_is_an_offset_in_any_common_spelling() {
-        let east = |s: i32| FixedOffset::east_opt(s).expect("valid offset");
-        assert_eq!(parse_timezone("+03:00"), Ok(east(3 * 3600)));
-        assert_eq!(parse_timezone("-0430"), Ok(east(-(4 * 3600 + 30 * 60))));
-        assert_eq!(parse_timezone("+5"), Ok(east(5 * 3600)));
-        assert_eq!(parse_timezone("UTC"), Ok(east(0)));
-        assert_eq!(parse_timezone("z"), Ok(east(0)));
-        for bad in ["03:00", "+15:00", "+03:60", "+030", "Europe/Kyiv", ""] {
-            let err = parse_timezone(bad).expect_err(bad);
-            assert!(err.contains("is not a UTC offset"), "{bad}: {err}");
-        }
-    }
 
     #[test]
     fn the_command_line_parses_every_subcommand_and_refuses_bad_values() {

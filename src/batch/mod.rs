@@ -64,6 +64,42 @@ pub struct BatchOutcome {
     pub written: Vec<PathBuf>,
 }
 
+/// A run in numbers, for scripts (`scan --summary json`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunSummary {
+    /// What this run did with its files.
+    #[serde(flatten)]
+    pub counts: RunCounts,
+    /// Files of this run that could not be analysed.
+    pub failed: usize,
+    /// Files decoded only in part.
+    pub partly_decoded: usize,
+    /// Paths that could not be read while looking for recordings.
+    pub paths_not_read: usize,
+    /// The index's totals.
+    pub index: crate::index::Summary,
+    /// Wall time of the whole run, seconds.
+    pub seconds: f64,
+    /// The files written, `index.json` first.
+    pub written: Vec<PathBuf>,
+}
+
+impl BatchOutcome {
+    /// The run in numbers; `seconds` is the whole run's wall time as the caller measured it.
+    pub fn summary(&self, seconds: f64) -> RunSummary {
+        let analysed = self.index.recordings.iter().filter(|r| r.error.is_none());
+        RunSummary {
+            counts: self.counts,
+            failed: self.index.recordings.iter().filter(|r| r.error.is_some()).count(),
+            partly_decoded: analysed.filter(|r| r.partial_decode().is_some()).count(),
+            paths_not_read: self.discovery_warnings.len(),
+            index: self.index.summary.clone(),
+            seconds,
+            written: self.written.clone(),
+        }
+    }
+}
+
 /// Runs one batch: see the module doc. `cancel` stops new analyses from starting.
 pub fn run(batch: &Batch, views: &dyn Views, cancel: &AtomicBool) -> Result<BatchOutcome, Error> {
     store::prepare_out_dir(&batch.out)?;

@@ -79,6 +79,19 @@ pub struct RunCounts {
     pub new_audio_s: f64,
 }
 
+/// Parses `--shard I/N` (this machine takes the files whose content hash falls in shard
+/// `I` of `N`).
+pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{text}` is not a shard; write I/N with 0 <= I < N, e.g. 0/4");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u32, u32) =
+        (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
 /// Decodes and analyses one recording. Never panics on bad input: failures become
 /// [`Recording::error`].
 pub fn analyse_file(input: &Input, params: DetectorParams, model: Model) -> Recording {
@@ -354,4 +367,19 @@ fn progress_bar(len: u64, show: bool) -> ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shard_is_i_of_n_with_i_below_n() {
+        assert_eq!(parse_shard("0/4"), Ok((0, 4)));
+        assert_eq!(parse_shard(" 3 / 4 "), Ok((3, 4)));
+        for bad in ["4/4", "1/0", "-1/4", "1", "a/b", "1/2/3", ""] {
+            let err = parse_shard(bad).expect_err(bad);
+            assert!(err.contains("is not a shard") && err.contains("0/4"), "{bad}: {err}");
+        }
+    }
 }

@@ -23,7 +23,8 @@ use crate::detect::Detection;
 use crate::error::{AudioUnavailable, Error};
 use crate::index::{Index, Recording};
 use crate::link::dates::order_key;
-use crate::output::clips::{fade, selected, spans_of, wav_bytes};
+use crate::output::audio::{fade, spans_of, wav_bytes};
+use crate::output::selected;
 use crate::output::spectrogram;
 
 /// Seconds of audio shown before the onset.
@@ -192,13 +193,13 @@ fn make_assets(
         let span = &spans[segment];
         let audio = format!("a{first:05}_{segment}.wav");
         if made.last().is_none_or(|m: &Assets| !m.audio.ends_with(&audio)) {
-            write_atomic(&assets.join(&audio), &snippet(&span.samples, span.rate))?;
+            write_atomic(&assets.join(&audio), &snippet(&span.samples, span.rate)?)?;
         }
         let rate = f64::from(span.rate.max(1));
         let at = |t: f64| (((t - span.start_s) * rate).max(0.0) as usize).min(span.samples.len());
         let window = &span.samples[at(from)..at(to)];
         let image = format!("d{:05}.png", card.id);
-        let (png, _) = spectrogram::render_png(window, span.rate, card.det.start_s - from);
+        let (png, _) = spectrogram::render_png(window, span.rate, card.det.start_s - from)?;
         write_atomic(&assets.join(&image), &png)?;
         made.push(Assets {
             image: format!("{folder}/{image}"),
@@ -213,7 +214,7 @@ fn make_assets(
 /// The audio cards play: 8 kHz, 16-bit mono WAV (128 kB for 8 s, against 768 kB at
 /// 48 kHz): telephone bandwidth keeps speech intelligible and a blast's low-frequency
 /// energy intact. Full-rate audio is what `blastscan clips` is for.
-fn snippet(samples: &[f32], rate: u32) -> Vec<u8> {
+fn snippet(samples: &[f32], rate: u32) -> Result<Vec<u8>, Error> {
     let mut resampler = Resampler::between(rate, SNIPPET_RATE);
     let mut audio = Vec::with_capacity(samples.len() / (rate / SNIPPET_RATE).max(1) as usize + 64);
     resampler.process(samples, &mut audio);

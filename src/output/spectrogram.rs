@@ -12,6 +12,7 @@
 use realfft::RealFftPlanner;
 
 use crate::detect::resample::Resampler;
+use crate::error::Error;
 
 /// Sample rate the image is computed at (0-8 kHz shown).
 pub const RATE: u32 = 16_000;
@@ -23,7 +24,7 @@ const RANGE_DB: f32 = 80.0;
 
 /// Renders `samples` (mono at `rate`) as a PNG; `marker_s` is the onset, in seconds from
 /// the first sample. Returns the PNG bytes and the image width.
-pub fn render_png(samples: &[f32], rate: u32, marker_s: f64) -> (Vec<u8>, usize) {
+pub fn render_png(samples: &[f32], rate: u32, marker_s: f64) -> Result<(Vec<u8>, usize), Error> {
     let mut resampler = Resampler::between(rate, RATE);
     let mut audio = Vec::with_capacity(samples.len() * RATE as usize / rate.max(1) as usize + 64);
     resampler.process(samples, &mut audio);
@@ -54,7 +55,7 @@ pub fn render_png(samples: &[f32], rate: u32, marker_s: f64) -> (Vec<u8>, usize)
             }
         }
     }
-    (encode_png(&pixels, width, HEIGHT), width)
+    Ok((encode_png(&pixels, width, HEIGHT)?, width))
 }
 
 /// Colour steps of the scale (palette entries 0..LEVELS); entry [`WHITE`] marks times.
@@ -74,8 +75,8 @@ fn power_columns(audio: &[f32]) -> Vec<[f32; HEIGHT]> {
         for ((x, &s), &w) in input.iter_mut().zip(&audio[start..start + FRAME]).zip(&window) {
             *x = s * w;
         }
-        // Buffers have the planned lengths, so this cannot fail.
-        let _ = fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch);
+        fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch)
+            .expect("the buffers have the lengths the plan asked for");
         let mut col = [0.0f32; HEIGHT];
         for (c, bin) in col.iter_mut().zip(&spectrum[1..]) {
             *c = 10.0 * (bin.norm_sqr() + 1e-12).log10();
@@ -106,7 +107,7 @@ pub fn viridis(t: f32) -> [u8; 3] {
 }
 
 /// A 4-bit palette PNG of `pixels` (one palette index per pixel, row by row).
-fn encode_png(pixels: &[u8], width: usize, height: usize) -> Vec<u8> {
+fn encode_png(pixels: &[u8], width: usize, height: usize) -> Result<Vec<u8>, Error> {
     let mut palette: Vec<u8> =
         (0..LEVELS).flat_map(|i| viridis(i as f32 / (LEVELS - 1) as f32)).collect();
     palette.extend([255, 255, 255]);
@@ -120,10 +121,12 @@ fn encode_png(pixels: &[u8], width: usize, height: usize) -> Vec<u8> {
     encoder.set_depth(png::BitDepth::Four);
     encoder.set_palette(palette);
     encoder.set_compression(png::Compression::High);
-    if let Ok(mut writer) = encoder.write_header() {
-        let _ = writer.write_image_data(&packed);
-    }
-    bytes
+    let failed =
+        |e: png::EncodingError| Error::Serialise { what: "a spectrogram", reason: e.to_string() };
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(&packed).map_err(failed)?;
+    writer.finish().map_err(failed)?;
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -143,7 +146,7 @@ mod tests {
         let tone: Vec<f32> = (0..rate * 2)
             .map(|i| 0.5 * (std::f32::consts::TAU * 2000.0 * i as f32 / rate as f32).sin())
             .collect();
-        let (png_bytes, width) = render_png(&tone, rate, 1.0);
+        let (png_bytes, width) = render_png(&tone, rate, 1.0).expect("encodes");
         let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
         decoder.set_transformations(png::Transformations::EXPAND);
         let mut reader = decoder.read_info().expect("a PNG");

@@ -16,7 +16,8 @@ use crate::atomic::write_atomic;
 use crate::detect::Detection;
 use crate::error::Error;
 use crate::index::Index;
-use crate::output::clips::{recording_names, selected};
+use crate::output::names::recording_names;
+use crate::output::selected;
 
 /// Subtitles stay on screen at least this long, seconds.
 const MIN_CUE_S: f64 = 2.0;
@@ -137,7 +138,7 @@ pub fn write_tracks(
 mod tests {
     use super::*;
     use crate::index::Recording;
-    use crate::output::clips::recording_name;
+    use crate::output::names::recording_name;
 
     fn rec(path: &str) -> Recording {
         Recording { path: path.into(), ..Recording::default() }

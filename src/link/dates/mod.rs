@@ -33,7 +33,7 @@ pub(crate) use filename::twenty_four;
 use manifest::parse_manifest;
 pub use tag::{from_mtime, from_tag};
 use telegram::parse_telegram;
-pub use timezone::parse_offset;
+pub use timezone::{parse_offset, parse_timezone};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
