@@ -23,13 +23,7 @@ use crate::index::{FileId, Input, Warning};
 use crate::index::{Index, Recording};
 use crate::link::{link, LinkConfig};
 
-/// Files written from an index beside `index.json` at the end of every run and merge
-/// (`detections.csv`). The output stage implements it
-/// ([`crate::output::export::DetectionsCsv`]), so this stage does not depend on it.
-pub trait Views {
-    /// Writes the views of `index` into `dir`, atomically; returns the files written.
-    fn write(&self, dir: &Path, index: &Index) -> Result<Vec<PathBuf>, Error>;
-}
+pub use store::Views;
 
 /// A scan into an output folder.
 #[derive(Debug, Clone)]

@@ -22,7 +22,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::write_atomic;
-use crate::batch::Views;
 use crate::detect::classify::Model;
 use crate::detect::DetectorParams;
 use crate::error::Error;
@@ -30,6 +29,14 @@ use crate::index::{FileId, Index, Recording};
 
 /// The lock file inside an output folder.
 pub const LOCK_FILE: &str = ".blastscan.lock";
+
+/// Files written from an index beside `index.json` at the end of every run and merge
+/// (`detections.csv`). The output stage implements it
+/// ([`crate::output::export::DetectionsCsv`]), so this stage does not depend on it.
+pub trait Views {
+    /// Writes the views of `index` into `dir`, atomically; returns the files written.
+    fn write(&self, dir: &Path, index: &Index) -> Result<Vec<PathBuf>, Error>;
+}
 
 /// File name of the index inside an output folder.
 pub const INDEX_JSON: &str = "index.json";

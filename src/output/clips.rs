@@ -18,8 +18,8 @@ use crate::error::{AudioUnavailable, Error};
 use crate::index::{Index, Recording};
 use crate::output::audio::{fade, spans_of, wav_bytes};
 use crate::output::names::{recording_names, sanitise};
+use crate::output::row::selected;
 use crate::output::row::DetectionRow;
-use crate::output::selected;
 
 /// The file name of a detection's clip (see the module doc); `name` is the recording's
 /// name from [`recording_names`].

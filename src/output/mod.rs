@@ -10,14 +10,3 @@ pub mod report;
 pub mod row;
 pub mod spectrogram;
 pub mod tracks;
-
-use crate::index::{Detection, Label};
-
-/// Which detections an export includes: those at or above `min_confidence`, or, without
-/// one, those labelled `explosion`.
-pub fn selected(d: &Detection, min_confidence: Option<f32>) -> bool {
-    match min_confidence {
-        Some(min) => d.confidence >= min,
-        None => d.label == Label::Explosion,
-    }
-}

@@ -4,8 +4,8 @@
 use crate::detect::Detection;
 use crate::error::Error;
 use crate::index::{Index, Recording};
+use crate::output::row::selected;
 use crate::output::row::{self, DetectionRow};
-use crate::output::selected;
 use chrono::TimeDelta;
 
 use crate::link::dates::{order_key, parse_iso, Stamp};

@@ -24,7 +24,7 @@ use crate::error::{AudioUnavailable, Error};
 use crate::index::{Index, Recording};
 use crate::link::dates::order_key;
 use crate::output::audio::{fade, spans_of, wav_bytes};
-use crate::output::selected;
+use crate::output::row::selected;
 use crate::output::spectrogram;
 
 /// Seconds of audio shown before the onset.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::index::{Detection, Recording};
+use crate::index::{Detection, Label, Recording};
 
 /// Columns of a [`DetectionRow`], in order (checked against the struct by a test).
 pub const COLUMNS: [&str; 18] = [
@@ -115,6 +115,15 @@ impl DetectionRow {
             context_after: spreadsheet_safe(&self.context_after),
             ..self.clone()
         }
+    }
+}
+
+/// Which detections an export includes: those at or above `min_confidence`, or, without
+/// one, those labelled `explosion`.
+pub fn selected(d: &Detection, min_confidence: Option<f32>) -> bool {
+    match min_confidence {
+        Some(min) => d.confidence >= min,
+        None => d.label == Label::Explosion,
     }
 }
 

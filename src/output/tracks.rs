@@ -17,7 +17,7 @@ use crate::detect::Detection;
 use crate::error::Error;
 use crate::index::Index;
 use crate::output::names::recording_names;
-use crate::output::selected;
+use crate::output::row::selected;
 
 /// Subtitles stay on screen at least this long, seconds.
 const MIN_CUE_S: f64 = 2.0;

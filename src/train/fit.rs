@@ -5,7 +5,7 @@
 // Matrix code reads best with explicit indices.
 #![allow(clippy::needless_range_loop)]
 
-use super::{Example, N};
+use super::example::{Example, N};
 use crate::detect::classify::{Boosted, Linear, Model, Tree, TREE_LEAVES, TREE_SPLITS};
 
 /// L2 penalty on the standardised weights of the logistic regression (in units of summed

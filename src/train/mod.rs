@@ -9,6 +9,7 @@
 //! thunder or fireworks are left out. The regression is fitted by Newton-Raphson (IRLS)
 //! on standardised inputs, the trees by Newton boosting on quantile-binned inputs.
 
+mod example;
 mod fit;
 mod shipped;
 
@@ -17,40 +18,17 @@ use std::path::Path;
 use crate::batch::discover::discover;
 use crate::batch::pipeline::{self, analyse_with};
 use crate::detect::classify::Model;
-use crate::detect::features::{INPUTS, PATCH_LEN};
-
 use crate::detect::model::DEFAULT_MODEL;
 use crate::detect::{Detector, DetectorParams};
 use crate::error::Error;
 use crate::eval::{match_recording, Labels, Outcome, COLLAR_S};
 use crate::index::{base_name, Input};
+pub use example::Example;
 pub use fit::{fit, platt};
 pub use shipped::{decode_examples, encode_examples, shipped_examples};
 
-const N: usize = INPUTS;
 /// Folds of the recording-held-out cross-validation.
 pub const FOLDS: usize = 8;
-
-/// One candidate transient with its model inputs and what it really was.
-pub struct Example {
-    /// Which set (folder) it came from.
-    pub set: usize,
-    /// The recording's file name.
-    pub file: String,
-    /// What the candidate is a sound of, for source-held-out folds: the labelled event's
-    /// source package (`boswars-data`, ...), or the recording for unlabelled sound
-    /// (speech, background).
-    pub group: String,
-    /// Onset, seconds.
-    pub start_s: f64,
-    /// The model inputs ([`crate::detect::features::model_inputs`]).
-    pub x: Box<[f32; N]>,
-    /// 1 for a blast, 0 for anything else.
-    pub y: f64,
-    /// The log-band patch around the onset ([`crate::detect::features::patch`]); not kept in the
-    /// shipped examples file.
-    pub patch: Option<Box<[f32; PATCH_LEN]>>,
-}
 
 /// The candidates of a set of recordings, and how many blasts the labels hold.
 pub struct Collected {

@@ -2,7 +2,7 @@
 //! training sets with its inputs and label, quantised, so `blastscan train` can refit on
 //! them plus an investigator's own.
 
-use super::{Example, N};
+use super::example::{Example, N};
 use crate::detect::features::SCALAR_INPUTS;
 
 /// The shipped training examples, so `blastscan train` can add an investigator's own

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
-use super::{MessageDate, Stamp};
+use super::stamp::{MessageDate, Stamp};
 use crate::index::{base_name, Anchor, DateSource};
 
 static NAME_PATTERNS: LazyLock<[(Regex, Anchor); 7]> = LazyLock::new(|| {

@@ -1,6 +1,6 @@
 //! Manifest CSVs: `file,sent_at[,sender,chat,message_id,note]`, one row per recording.
 
-use super::{parse_iso, warn, Dated, MessageDate};
+use super::stamp::{parse_iso, warn, Dated, MessageDate};
 use crate::index::{Anchor, DateSource, Warning};
 
 pub(super) fn parse_manifest(text: &str, display: &str, warnings: &mut Vec<Warning>) -> Vec<Dated> {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::{MessageDate, Stamp};
+use super::stamp::{MessageDate, Stamp};
 use crate::index::{Anchor, DateSource};
 
 /// The file's modification time (when it was written, about when recording ended).

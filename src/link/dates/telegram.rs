@@ -3,7 +3,7 @@
 use chrono::DateTime;
 use serde::Deserialize;
 
-use super::{parse_iso, warn, Dated, MessageDate, Stamp};
+use super::stamp::{parse_iso, warn, Dated, MessageDate, Stamp};
 use crate::index::{base_name, Anchor, DateSource, Warning};
 
 #[derive(Deserialize)]

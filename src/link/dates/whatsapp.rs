@@ -30,8 +30,9 @@ use std::sync::LazyLock;
 use chrono::{NaiveDate, NaiveDateTime};
 use regex::Regex;
 
+use super::filename::{from_filename, twenty_four};
+use super::stamp::{Dated, MessageDate, Stamp};
 use crate::index::{base_name, Anchor, DateSource, Warning};
-use crate::link::dates::{from_filename, Dated, MessageDate, Stamp};
 
 /// Audio or video file names inside a chat message.
 pub static ATTACHMENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -229,7 +230,7 @@ fn time_of(head: &Head, day_first: bool) -> Option<NaiveDateTime> {
         Written::Either { first, second, y } => (y, first, second),
     };
     let (h, min, s) = head.clock;
-    let h = crate::link::dates::twenty_four(h, head.pm)?;
+    let h = twenty_four(h, head.pm)?;
     NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h, min, s)
 }
 
