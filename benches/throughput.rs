@@ -67,8 +67,19 @@ fn decode_only(path: &Path) -> usize {
     n
 }
 
+/// What a scan does with a file: decode for analysis (Opus at
+/// `opus::ANALYSIS_DECODE_RATE`), detect.
 fn decode_and_detect(path: &Path) -> usize {
-    let mut decoder = Decoder::open(path).expect("bench file decodes");
+    detect_with(Decoder::open_for_analysis(path).expect("bench file decodes"))
+}
+
+/// The same at the file's own rate (the path before Opus was decoded at the analysis
+/// rate), for comparison.
+fn decode_and_detect_full_rate(path: &Path) -> usize {
+    detect_with(Decoder::open(path).expect("bench file decodes"))
+}
+
+fn detect_with(mut decoder: Decoder) -> usize {
     let mut chunk = Vec::new();
     let mut detector: Option<Detector> = None;
     while decoder.next_chunk(&mut chunk).expect("decode") {
@@ -95,6 +106,11 @@ fn formats(c: &mut Criterion) {
         group.throughput(Throughput::Elements(SECONDS as u64));
         group.bench_function("decode_only", |b| b.iter(|| decode_only(path)));
         group.bench_function("decode_and_detect", |b| b.iter(|| decode_and_detect(path)));
+        if name.starts_with("opus") {
+            group.bench_function("decode_and_detect_full_rate", |b| {
+                b.iter(|| decode_and_detect_full_rate(path))
+            });
+        }
         group.finish();
     }
 }

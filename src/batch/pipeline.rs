@@ -126,12 +126,12 @@ fn run_detector(
     detector: impl FnOnce(u32) -> Detector,
     rec: &mut Recording,
 ) -> Result<Vec<Candidate>, FileError> {
-    let mut decoder = Decoder::open(path)?;
+    let mut decoder = Decoder::open_for_analysis(path)?;
     let mut chunk = Vec::with_capacity(8192);
     // The rate may only be known once the first packet is decoded.
     let has_audio = decoder.next_chunk(&mut chunk)?;
     let info = decoder.info().clone();
-    rec.sample_rate = info.sample_rate;
+    rec.sample_rate = info.source_rate;
     rec.channels = info.channels;
     rec.codec = info.codec.clone();
     if !has_audio || info.sample_rate == 0 {

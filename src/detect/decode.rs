@@ -14,6 +14,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymError;
@@ -22,6 +23,7 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
+use crate::detect::opus;
 use crate::detect::salvage::{self, Source};
 use crate::error::FileError;
 
@@ -30,6 +32,9 @@ use crate::error::FileError;
 pub struct AudioInfo {
     /// Sample rate of the decoded audio, in Hz.
     pub sample_rate: u32,
+    /// The stream's own sample rate, Hz (differs from `sample_rate` when Opus is decoded
+    /// at the analysis rate, see [`Decoder::open_for_analysis`]).
+    pub source_rate: u32,
     /// Channel count of the source (before downmixing).
     pub channels: u16,
     /// Short codec name (`opus`, `aac`, `mp3`, `pcm_s16le`, ...).
@@ -65,6 +70,8 @@ pub struct Decoder {
     ext: Option<String>,
     /// Byte ranges of the chained Ogg links not read yet.
     links: VecDeque<(u64, u64)>,
+    /// The rate Opus is decoded at, when not its own.
+    opus_rate: Option<u32>,
 }
 
 /// AAC encoders prime the decoder with 1024 frames (one AAC-LC frame) that an MP4 edit list
@@ -85,6 +92,17 @@ impl Decoder {
     /// Broken length fields are mended and chained Ogg links are read one after another
     /// (see [`crate::detect::salvage`]).
     pub fn open(path: &Path) -> Result<Self, FileError> {
+        Self::open_at(path, None)
+    }
+
+    /// [`Decoder::open`] for analysis: Opus is decoded by libopus straight to mono at
+    /// [`opus::ANALYSIS_DECODE_RATE`] (see [`crate::detect::opus`]), a third of its own rate,
+    /// so the resampler has less to do; other codecs decode at their own rate.
+    pub fn open_for_analysis(path: &Path) -> Result<Self, FileError> {
+        Self::open_at(path, Some(opus::ANALYSIS_DECODE_RATE))
+    }
+
+    fn open_at(path: &Path, opus_rate: Option<u32>) -> Result<Self, FileError> {
         let file = File::open(path)?;
         if file.metadata()?.len() == 0 {
             return Err(FileError::Empty);
@@ -99,7 +117,7 @@ impl Decoder {
         };
         let mended = source.mended.clone();
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_string);
-        let (format, decoder, track_id, info) = open_stream(source, ext.as_deref())?;
+        let (format, decoder, track_id, info) = open_stream(source, ext.as_deref(), opus_rate)?;
         let skip_frames = if info.codec == "aac" { AAC_PRIMING_FRAMES } else { 0 };
         let mut opened = Decoder {
             skip_frames,
@@ -114,6 +132,7 @@ impl Decoder {
             path: path.to_path_buf(),
             ext,
             links,
+            opus_rate,
         };
         if let Some(m) = mended {
             opened.note(m);
@@ -126,7 +145,7 @@ impl Decoder {
         let Some((start, end)) = self.links.pop_front() else { return false };
         let opened = Source::window(&self.path, start, end)
             .map_err(FileError::from)
-            .and_then(|source| open_stream(source, self.ext.as_deref()));
+            .and_then(|source| open_stream(source, self.ext.as_deref(), self.opus_rate));
         match opened {
             Ok((format, decoder, track_id, _)) => {
                 (self.format, self.decoder, self.track_id) = (format, decoder, track_id);
@@ -218,6 +237,9 @@ impl Decoder {
             }
             if self.info.sample_rate == 0 {
                 self.info.sample_rate = rate;
+                if self.info.source_rate == 0 {
+                    self.info.source_rate = rate;
+                }
             } else if rate != self.info.sample_rate {
                 self.note(format!(
                     "sample rate changes mid-stream ({} Hz to {rate} Hz); times after it are approximate",
@@ -243,7 +265,11 @@ impl Decoder {
 type Stream = (Box<dyn FormatReader>, Box<dyn AudioDecoder>, u32, AudioInfo);
 
 /// Probes a byte source and prepares a decoder for its first audio track.
-fn open_stream(source: Source, ext: Option<&str>) -> Result<Stream, FileError> {
+fn open_stream(
+    source: Source,
+    ext: Option<&str>,
+    opus_rate: Option<u32>,
+) -> Result<Stream, FileError> {
     let mss = MediaSourceStream::new(Box::new(source), Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = ext {
@@ -260,15 +286,26 @@ fn open_stream(source: Source, ext: Option<&str>) -> Result<Stream, FileError> {
         .get_audio_decoder(params.codec)
         .map(|d| d.codec.info.short_name.to_string())
         .unwrap_or_else(|| format!("{}", params.codec));
-    let decoder = registry.make_audio_decoder(&params, &AudioDecoderOptions::default()).map_err(
-        |e| match e {
-            SymError::Unsupported(_) => FileError::UnsupportedCodec(codec.clone()),
-            other => FileError::Decode(other.to_string()),
-        },
-    )?;
-    let sample_rate = params.sample_rate.unwrap_or(0);
+    let failed = |e: SymError| match e {
+        SymError::Unsupported(_) => FileError::UnsupportedCodec(codec.clone()),
+        other => FileError::Decode(other.to_string()),
+    };
+    let source_rate = params.sample_rate.unwrap_or(0);
+    let at_rate = opus_rate
+        .filter(|_| params.codec == CODEC_ID_OPUS)
+        .and_then(|rate| Some((rate, opus::AtRate::new(&params, rate)?)));
+    let (decoder, sample_rate): (Box<dyn AudioDecoder>, u32) = match at_rate {
+        Some((rate, made)) => (Box::new(made.map_err(failed)?), rate),
+        None => (
+            registry
+                .make_audio_decoder(&params, &AudioDecoderOptions::default())
+                .map_err(failed)?,
+            source_rate,
+        ),
+    };
     let info = AudioInfo {
         sample_rate,
+        source_rate,
         channels: params.channels.as_ref().map_or(0, |c| c.count() as u16),
         codec,
     };

@@ -10,6 +10,7 @@ pub mod features;
 pub mod model;
 pub mod network;
 pub mod onset;
+pub mod opus;
 pub mod resample;
 pub mod salvage;
 pub mod stft;
