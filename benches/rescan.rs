@@ -7,8 +7,9 @@
 //! The notes are made once with ffmpeg (a bench-time helper, never a runtime dependency)
 //! under `target/bench-audio/archive/`. The target is a re-scan under 2% of a first scan.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use blastscan::detect::model::DEFAULT_MODEL;
 use blastscan::detect::DetectorParams;
 use blastscan::link::LinkConfig;
 use blastscan::output::export::DetectionsCsv;
-use blastscan::synth::{blast, mix, speech, wind, write_wav, Distance};
+use blastscan::synth::{blast, mix, speech, wind, Distance};
 
 const FILES: u32 = 100;
 const RATE: u32 = 16000;
@@ -36,17 +37,7 @@ fn archive() -> PathBuf {
         let mut track = wind(RATE, 60.0, 0.01, 10 + i);
         mix(&mut track, &speech(RATE, 60.0, 0.04, 500 + i), 0.0, RATE);
         mix(&mut track, &blast(RATE, Distance::Near, 0.7, 900 + i), 5.0 + f64::from(i % 50), RATE);
-        let wav = dir.join("tmp.wav");
-        write_wav(&wav, &track, RATE).expect("write WAV");
-        let ok = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
-            .arg(&wav)
-            .args(["-c:a", "libopus", "-b:a", "24k"])
-            .arg(&opus)
-            .status()
-            .expect("ffmpeg is needed to make the bench files (apt-get install ffmpeg)");
-        assert!(ok.success(), "ffmpeg failed");
-        let _ = std::fs::remove_file(&wav);
+        support::write_opus(&opus, &track, RATE);
     }
     dir
 }

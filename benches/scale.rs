@@ -12,8 +12,9 @@
 //! dependency) under `target/bench-audio/scale/`. The second core of a shared virtual
 //! machine is not always free: compare best and median.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
@@ -23,7 +24,7 @@ use blastscan::detect::model::DEFAULT_MODEL;
 use blastscan::detect::DetectorParams;
 use blastscan::link::LinkConfig;
 use blastscan::output::export::DetectionsCsv;
-use blastscan::synth::{blast, mix, speech, wind, write_wav, Distance};
+use blastscan::synth::{blast, mix, speech, wind, Distance};
 
 const NOTES: u32 = 120;
 const RATE: u32 = 16000;
@@ -49,17 +50,7 @@ fn archive() -> PathBuf {
             mix(&mut track, &blast(RATE, Distance::Near, 0.7, 5000 + i + at as u32), at, RATE);
             at += 25.0 + f64::from(i % 11);
         }
-        let wav = dir.join("tmp.wav");
-        write_wav(&wav, &track, RATE).expect("write WAV");
-        let ok = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
-            .arg(&wav)
-            .args(["-c:a", "libopus", "-b:a", "24k"])
-            .arg(&opus)
-            .status()
-            .expect("ffmpeg is needed to make the bench files (apt-get install ffmpeg)");
-        assert!(ok.success(), "ffmpeg failed");
-        let _ = std::fs::remove_file(&wav);
+        support::write_opus(&opus, &track, RATE);
     }
     dir
 }

@@ -25,3 +25,19 @@ pub struct Example {
     /// shipped examples file.
     pub patch: Option<Box<[f32; PATCH_LEN]>>,
 }
+
+#[cfg(test)]
+impl Example {
+    /// An example with inputs `x` and label `y`, from no recording in particular.
+    pub(crate) fn of(x: Box<[f32; N]>, y: f64) -> Self {
+        Example {
+            set: 0,
+            file: String::new(),
+            group: String::new(),
+            start_s: 0.0,
+            x,
+            y,
+            patch: None,
+        }
+    }
+}

@@ -307,15 +307,7 @@ mod tests {
                     *slot = uniform(&mut state);
                 }
                 let y = if rule(x[0], x[1]) { 1.0 } else { 0.0 };
-                Example {
-                    set: 0,
-                    file: String::new(),
-                    group: String::new(),
-                    start_s: 0.0,
-                    x,
-                    y,
-                    patch: None,
-                }
+                Example::of(x, y)
             })
             .collect()
     }

@@ -145,15 +145,7 @@ mod tests {
         for (j, slot) in x.iter_mut().enumerate() {
             *slot = v * (j as f32 + 1.0) - 3.0;
         }
-        Example {
-            set: 0,
-            file: String::new(),
-            group: String::new(),
-            start_s: 0.0,
-            x,
-            y,
-            patch: None,
-        }
+        Example::of(x, y)
     }
 
     #[test]
