@@ -15,7 +15,7 @@ use blastscan::batch::{self, discover, store};
 use blastscan::detect::model;
 use blastscan::detect::DetectorParams;
 use blastscan::index::Index;
-use blastscan::link::dates as messages;
+use blastscan::link::dates;
 use blastscan::link::LinkConfig;
 use blastscan::output::{clips, export, query, report, tracks};
 use blastscan::{eval, train, Error};
@@ -188,7 +188,7 @@ struct ScanArgs {
     messages: Vec<PathBuf>,
     /// The UTC offset chat-export times are in (e.g. `+03:00`); times are then written
     /// with it. Without it they stay the phone's local time, written without an offset.
-    #[arg(long, value_name = "OFFSET", value_parser = messages::parse_timezone, allow_hyphen_values = true)]
+    #[arg(long, value_name = "OFFSET", value_parser = dates::parse_timezone, allow_hyphen_values = true)]
     timezone: Option<FixedOffset>,
     /// Message times (manifest, chat exports) mark when recording started, not when it
     /// was sent (the default: a voice note is sent when it ends).

@@ -7,7 +7,8 @@
 //! Follows the Symphonia 0.6 decode loop (`symphonia-play::decode_only`): `next_packet()`
 //! returns `Ok(None)` at the end; a packet that fails with `DecodeError` is skipped and
 //! counted; any other error ends the file. Opus comes from `symphonia-adapter-libopus`
-//! (Symphonia has no Opus decoder), registered beside Symphonia's own codecs.
+//! (Symphonia has no Opus decoder), registered beside Symphonia's own codecs; for analysis
+//! it decodes Opus at a third of its rate ([`Decoder::open_for_analysis`]).
 
 use std::collections::VecDeque;
 use std::fs::File;

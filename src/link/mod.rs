@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::FixedOffset;
 
 use crate::index::{Anchor, DateSource, Index, Input, Warning};
-use crate::link::dates::{self as messages, parse_iso, Found, MessageBook, MessageDate, Stamp};
+use crate::link::dates::{parse_iso, Found, MessageBook, MessageDate, Stamp};
 
 /// Where to look for transcripts and dates, and how to write times.
 #[derive(Debug, Clone, Default)]
@@ -149,7 +149,7 @@ fn is_message_time(date: &MessageDate) -> bool {
 
 /// The strongest date the file itself gives: its name, a container tag, its mtime.
 fn date_from_file(display: &str, path: &Path) -> Option<MessageDate> {
-    messages::from_filename(display)
-        .or_else(|| messages::from_tag(path))
-        .or_else(|| messages::from_mtime(path))
+    dates::from_filename(display)
+        .or_else(|| dates::from_tag(path))
+        .or_else(|| dates::from_mtime(path))
 }

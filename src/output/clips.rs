@@ -19,7 +19,7 @@ use crate::index::{Index, Recording};
 use crate::output::audio::{fade, spans_of, wav_bytes};
 use crate::output::names::{recording_names, sanitise};
 use crate::output::row::selected;
-use crate::output::row::DetectionRow;
+use crate::output::row::{round, DetectionRow};
 
 /// The file name of a detection's clip (see the module doc); `name` is the recording's
 /// name from [`recording_names`].
@@ -62,13 +62,12 @@ pub struct ClipRow {
 impl ClipRow {
     /// The row of a clip named `clip` covering `from_s..to_s` of the detection in `row`.
     pub fn new(clip: String, (from_s, to_s): (f64, f64), row: &DetectionRow) -> Self {
-        let ms = |s: f64| (s * 1000.0).round() / 1000.0;
         let row = row.defused();
         ClipRow {
             clip,
             file: row.file,
-            clip_start_s: ms(from_s),
-            clip_end_s: ms(to_s),
+            clip_start_s: round(from_s, 3),
+            clip_end_s: round(to_s, 3),
             start_s: row.start_s,
             peak_s: row.peak_s,
             confidence: row.confidence,

@@ -71,7 +71,7 @@ pub struct DetectionRow {
 }
 
 /// `x` rounded to `decimals` places.
-fn round(x: f64, decimals: i32) -> f64 {
+pub(crate) fn round(x: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
     (x * scale).round() / scale
 }
