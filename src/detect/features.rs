@@ -24,7 +24,7 @@
 //!
 //! They are combined by the [`crate::detect::classify::Model`] into the `confidence`.
 
-use crate::detect::stft::{to_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
+use crate::detect::stft::{from_db, power_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
 use crate::index::Features;
 
 /// Frames kept before an onset to measure the background (1.5 s).
@@ -105,9 +105,10 @@ pub fn model_inputs(features: &Features, profile: &Profile) -> [f32; INPUTS] {
     x
 }
 
-/// Each sub-band's background level before the onset at `frames[onset]`: the median of
-/// the second before it (skipping the 30 ms the analysis window shares with the onset).
-fn band_background(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> [f32; SUB_BANDS] {
+/// Each sub-band's background level in dB before the onset at `frames[onset]`: the median
+/// of the second before it (skipping the 30 ms the analysis window shares with the onset).
+/// [`profile`] and [`patch`] measure over it.
+pub fn band_background(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> [f32; SUB_BANDS] {
     let before = &frames[..onset];
     let mut background = [0.0f32; SUB_BANDS];
     for (b, bg) in background.iter_mut().enumerate() {
@@ -135,8 +136,11 @@ pub const PATCH_LEN: usize = PATCH_STEPS * SUB_BANDS;
 /// transient says whether it is speech (Piczak 2015 reads log-mel patches the same way;
 /// here the bands are the detector's own, so no second spectrum is computed). Steps
 /// outside the recording are at the background (0).
-pub fn patch(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Box<[f32; PATCH_LEN]> {
-    let background = band_background(frames, onset, scratch);
+pub fn patch(
+    frames: &[Frame],
+    onset: usize,
+    background: &[f32; SUB_BANDS],
+) -> Box<[f32; PATCH_LEN]> {
     let mut out = Box::new([0.0f32; PATCH_LEN]);
     for t in 0..PATCH_STEPS {
         let first = (onset + t * PATCH_STEP_FRAMES).checked_sub(PATCH_BEFORE);
@@ -145,16 +149,16 @@ pub fn patch(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Box<[f32
         };
         for (b, &bg) in background.iter().enumerate() {
             let mean =
-                window.iter().map(|f| from_db(f.sub_db[b])).sum::<f32>() / PATCH_STEP_FRAMES as f32;
-            out[t * SUB_BANDS + b] = ((to_db(mean) - bg).clamp(-20.0, 60.0)) / 20.0;
+                window.iter().map(|f| f.sub_power[b]).sum::<f32>() / PATCH_STEP_FRAMES as f32;
+            out[t * SUB_BANDS + b] = ((power_db(mean) - bg).clamp(-20.0, 60.0)) / 20.0;
         }
     }
     out
 }
 
-/// Measures the [`Profile`] of the transient whose onset is `frames[onset]`.
-pub fn profile(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Profile {
-    let background = band_background(frames, onset, scratch);
+/// Measures the [`Profile`] of the transient whose onset is `frames[onset]`, over the
+/// [`band_background`] before it.
+pub fn profile(frames: &[Frame], onset: usize, background: &[f32; SUB_BANDS]) -> Profile {
     let cells = SUB_BANDS * PROFILE_WINDOWS.len();
     let mut level = [0.0f32; SUB_BANDS * 8];
     for (w, &(a, z)) in PROFILE_WINDOWS.iter().enumerate() {
@@ -163,9 +167,8 @@ pub fn profile(frames: &[Frame], onset: usize, scratch: &mut Vec<f32>) -> Profil
         // Past the end of the recording the window repeats the onset frame.
         let window = if from < to { &frames[from..to] } else { &frames[onset..onset + 1] };
         for b in 0..SUB_BANDS {
-            let mean =
-                window.iter().map(|f| from_db(f.sub_db[b])).sum::<f32>() / window.len() as f32;
-            level[w * SUB_BANDS + b] = to_db(mean);
+            let mean = window.iter().map(|f| f.sub_power[b]).sum::<f32>() / window.len() as f32;
+            level[w * SUB_BANDS + b] = power_db(mean);
         }
     }
     let top = level.iter().copied().fold(f32::MIN, f32::max);
@@ -184,11 +187,6 @@ pub struct Extent {
     pub peak: usize,
     /// Frame where the tail ends.
     pub end: usize,
-}
-
-fn from_db(db: f32) -> f32 {
-    // 10^(db/10) as one exp: cheaper than powf, and this runs for every profile cell.
-    (db * (std::f32::consts::LN_10 / 10.0)).exp()
 }
 
 fn median(values: &mut [f32]) -> f32 {
@@ -311,15 +309,16 @@ mod tests {
         let onset = 50;
         let frames: Vec<Frame> = (0..300)
             .map(|i| {
-                let mut f = Frame { sub_db: [-60.0; SUB_BANDS], ..Frame::default() };
+                let mut sub_db = [-60.0; SUB_BANDS];
                 if i >= onset {
-                    f.sub_db[3] = -30.0;
-                    f.sub_db[5] = 40.0;
+                    sub_db[3] = -30.0;
+                    sub_db[5] = 40.0;
                 }
-                f
+                Frame::with_sub_db(sub_db)
             })
             .collect();
-        let p = patch(&frames, onset, &mut Vec::new());
+        let background = band_background(&frames, onset, &mut Vec::new());
+        let p = patch(&frames, onset, &background);
         let at = |t: usize, band: usize| p[t * SUB_BANDS + band];
         let onset_step = PATCH_BEFORE / PATCH_STEP_FRAMES;
         for t in 0..PATCH_STEPS {

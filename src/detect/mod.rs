@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 
 use crate::detect::classify::Model;
 use crate::detect::features::{
-    measure, model_inputs, patch, profile, INPUTS, LOOKAHEAD, LOOKBACK, PATCH_LEN,
+    band_background, measure, model_inputs, patch, profile, INPUTS, LOOKAHEAD, LOOKBACK, PATCH_LEN,
 };
 use crate::detect::onset::OnsetPicker;
 use crate::detect::resample::Resampler;
@@ -218,7 +218,8 @@ impl Detector {
         if !stands_out {
             return;
         }
-        let inputs = model_inputs(&features, &profile(&self.window, at, &mut self.scratch));
+        let background = band_background(&self.window, at, &mut self.scratch);
+        let inputs = model_inputs(&features, &profile(&self.window, at, &background));
         // The model scores each reported event once, when its cluster is settled
         // ([`Detector::settle`]): an onset that loses to a stronger one is never scored.
         // The onset function peaks when the frame's centre reaches the rise; half a hop earlier
@@ -245,7 +246,7 @@ impl Detector {
         // The patch is measured only for an onset that now stands for its cluster.
         if self.gather(candidate) && (self.keep_inputs || self.model.ensemble.is_some()) {
             if let Some(winner) = &mut self.cluster {
-                winner.patch = Some(patch(&self.window, at, &mut self.scratch));
+                winner.patch = Some(patch(&self.window, at, &background));
             }
         }
     }

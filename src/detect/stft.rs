@@ -52,6 +52,16 @@ pub struct Frame {
     /// Mean energy per FFT bin in each of the [`SUB_BANDS`] log-spaced sub-bands, dB: a
     /// coarse spectrum (single bins below 250 Hz, about a third of an octave above).
     pub sub_db: [f32; SUB_BANDS],
+    /// The same energies on a linear scale (floor included): `sub_db = 10 log10(sub_power)`.
+    /// Kept so the classifier can average them over time without an `exp` per cell.
+    pub sub_power: [f32; SUB_BANDS],
+}
+
+impl Frame {
+    /// A frame with these sub-band levels in dB (and the linear powers that go with them).
+    pub fn with_sub_db(sub_db: [f32; SUB_BANDS]) -> Self {
+        Frame { sub_db, sub_power: sub_db.map(from_db), ..Frame::default() }
+    }
 }
 
 /// Converts a stream of samples into [`Frame`]s.
@@ -161,7 +171,8 @@ impl Stft {
         // Band-wise log-energy flux (after Bello et al. 2005, "A tutorial on onset detection
         // in music signals", §3.1.1 spectral difference, on log-compressed sub-band energies
         // as in Klapuri 1999): level-independent, since a gain shifts every band equally.
-        let sub_db = self.flux_bins.map(|r| to_db(band_sum(r) / (r.1 - r.0) as f32));
+        let sub_power = self.flux_bins.map(|r| band_sum(r) / (r.1 - r.0) as f32 + FLOOR);
+        let sub_db = sub_power.map(power_db);
         let flux_db = if self.first {
             0.0
         } else {
@@ -170,14 +181,27 @@ impl Stft {
         };
         self.first = false;
         self.prev_flux_db = sub_db;
-        Frame { level_db: to_db(total), band_db, flux_db, sub_db }
+        Frame { level_db: to_db(total), band_db, flux_db, sub_db, sub_power }
     }
 }
 
 /// Power to dB with a floor.
 #[inline]
 pub fn to_db(power: f32) -> f32 {
-    10.0 * (power + FLOOR).log10()
+    power_db(power + FLOOR)
+}
+
+/// Power (floor already added) to dB.
+#[inline]
+pub fn power_db(power: f32) -> f32 {
+    10.0 * power.log10()
+}
+
+/// dB to power: the inverse of [`power_db`].
+#[inline]
+pub fn from_db(db: f32) -> f32 {
+    // 10^(db/10) as one exp: cheaper than powf.
+    (db * (std::f32::consts::LN_10 / 10.0)).exp()
 }
 
 /// Time in seconds of the centre of frame `index`.
