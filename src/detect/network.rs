@@ -99,7 +99,60 @@ impl Network {
 
 /// A "same" convolution over time with zero padding, then ReLU. `x` is `steps x inputs`
 /// (time-major), the result `steps x outputs`.
+///
+/// On x86-64 CPUs with AVX2 the same code is compiled a second time for them and chosen at
+/// run time: the inner loop runs over the outputs, so wider vectors do the same
+/// additions in the same order and the result is bit for bit the same.
 fn conv_relu(
+    x: &[f32],
+    steps: usize,
+    inputs: usize,
+    w: &[f32],
+    b: &[f32],
+    outputs: usize,
+) -> Vec<f32> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has just been found to support AVX2, the only requirement of
+        // `conv_relu_avx2`.
+        return unsafe { conv_relu_avx2(x, steps, inputs, w, b, outputs) };
+    }
+    conv_relu_portable(x, steps, inputs, w, b, outputs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn conv_relu_avx2(
+    x: &[f32],
+    steps: usize,
+    inputs: usize,
+    w: &[f32],
+    b: &[f32],
+    outputs: usize,
+) -> Vec<f32> {
+    conv_relu_portable(x, steps, inputs, w, b, outputs)
+}
+
+#[inline(always)]
+fn conv_relu_portable(
+    x: &[f32],
+    steps: usize,
+    inputs: usize,
+    w: &[f32],
+    b: &[f32],
+    outputs: usize,
+) -> Vec<f32> {
+    match outputs {
+        8 => conv_relu_fixed::<8>(x, steps, inputs, w, b),
+        16 => conv_relu_fixed::<16>(x, steps, inputs, w, b),
+        32 => conv_relu_fixed::<32>(x, steps, inputs, w, b),
+        _ => conv_relu_any(x, steps, inputs, w, b, outputs),
+    }
+}
+
+/// [`conv_relu`] for any number of outputs.
+#[inline(always)]
+fn conv_relu_any(
     x: &[f32],
     steps: usize,
     inputs: usize,
@@ -126,6 +179,39 @@ fn conv_relu(
     }
     for a in &mut out {
         *a = a.max(0.0);
+    }
+    out
+}
+
+/// [`conv_relu`] for `N` outputs, one output step at a time with its sums held in
+/// registers. The sums of a step take their terms in the order [`conv_relu_any`] adds
+/// them (input steps rising, then input channels), so both give the same bits.
+#[inline(always)]
+fn conv_relu_fixed<const N: usize>(
+    x: &[f32],
+    steps: usize,
+    inputs: usize,
+    w: &[f32],
+    b: &[f32],
+) -> Vec<f32> {
+    let half = KERNEL / 2;
+    let mut bias = [0.0f32; N];
+    bias.copy_from_slice(&b[..N]);
+    let mut out = Vec::with_capacity(steps * N);
+    for t in 0..steps {
+        let mut acc = bias;
+        // Input step s reaches output step t through kernel offset k = s + half - t.
+        for s in t.saturating_sub(half)..(t + half + 1).min(steps) {
+            let k = s + half - t;
+            let row = &x[s * inputs..(s + 1) * inputs];
+            let rows = &w[k * inputs * N..(k + 1) * inputs * N];
+            for (&v, weights) in row.iter().zip(rows.chunks_exact(N)) {
+                for (a, &wt) in acc.iter_mut().zip(weights) {
+                    *a += v * wt;
+                }
+            }
+        }
+        out.extend(acc.map(|a| a.max(0.0)));
     }
     out
 }
@@ -225,5 +311,23 @@ mod tests {
         bad = net;
         bad.bd = f32::NAN;
         assert!(bad.check().unwrap_err().contains("finite"));
+    }
+
+    #[test]
+    fn the_fixed_width_convolutions_give_the_bits_of_the_general_one() {
+        let (steps, inputs) = (40, 16);
+        let x = wave(steps * inputs, 0.53);
+        for outputs in [8, 16, 32] {
+            let w = wave(KERNEL * inputs * outputs, 0.91);
+            let b = wave(outputs, 2.1);
+            let general = conv_relu_any(&x, steps, inputs, &w, &b, outputs);
+            let fixed = conv_relu_portable(&x, steps, inputs, &w, &b, outputs);
+            assert_eq!(general.len(), steps * outputs);
+            assert!(general.iter().zip(&fixed).all(|(a, b)| a.to_bits() == b.to_bits()));
+            // The dispatched version (AVX2 where the CPU has it) too.
+            let dispatched = conv_relu(&x, steps, inputs, &w, &b, outputs);
+            assert!(general.iter().zip(&dispatched).all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert!(general.iter().any(|&v| v > 0.0), "ReLU left something");
+        }
     }
 }
