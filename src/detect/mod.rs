@@ -65,7 +65,6 @@ pub struct Detector {
     native_rate: u64,
     native_count: u64,
     scratch: Vec<f32>,
-    window: Vec<Frame>,
     /// The strongest transient of the cluster being gathered; its start anchors the window.
     cluster: Option<Candidate>,
     detections: Vec<Candidate>,
@@ -93,7 +92,9 @@ impl Detector {
             stft: Stft::new(),
             picker: OnsetPicker::new(params.onset),
             resampled: Vec::with_capacity(8192),
-            frames: VecDeque::with_capacity(LOOKBACK + LOOKAHEAD + 64),
+            // Room for four times the history kept, so the ring rarely wraps and
+            // `classify` can read the frames around an onset in place.
+            frames: VecDeque::with_capacity(4 * (LOOKBACK + LOOKAHEAD)),
             first_frame: 0,
             pending: VecDeque::new(),
             native_peaks: VecDeque::new(),
@@ -101,7 +102,6 @@ impl Detector {
             native_rate: u64::from(sample_rate.max(1)),
             native_count: 0,
             scratch: Vec::with_capacity(128),
-            window: Vec::with_capacity(LOOKBACK + LOOKAHEAD + 1),
             cluster: None,
             detections: Vec::new(),
             keep_inputs: false,
@@ -207,19 +207,20 @@ impl Detector {
         if onset < self.first_frame || onset >= to {
             return;
         }
-        self.window.clear();
         let start = (from - self.first_frame) as usize;
         let end = (to - self.first_frame) as usize;
-        self.window.extend(self.frames.range(start..end));
+        // In place: the ring is made contiguous (rarely a copy, see `Detector::new`).
+        self.frames.make_contiguous();
+        let window = &self.frames.as_slices().0[start..end];
         let at = (onset - from) as usize;
-        let (features, extent) = measure(&self.window, at, &mut self.scratch);
+        let (features, extent) = measure(window, at, &mut self.scratch);
         let stands_out = features.snr_db >= self.params.min_snr_db
             || features.low_jump_db >= self.params.min_low_rise_db;
         if !stands_out {
             return;
         }
-        let background = band_background(&self.window, at, &mut self.scratch);
-        let inputs = model_inputs(&features, &profile(&self.window, at, &background));
+        let background = band_background(window, at, &mut self.scratch);
+        let inputs = model_inputs(&features, &profile(window, at, &background));
         // The model scores each reported event once, when its cluster is settled
         // ([`Detector::settle`]): an onset that loses to a stronger one is never scored.
         // The onset function peaks when the frame's centre reaches the rise; half a hop earlier
@@ -246,7 +247,8 @@ impl Detector {
         // The patch is measured only for an onset that now stands for its cluster.
         if self.gather(candidate) && (self.keep_inputs || self.model.ensemble.is_some()) {
             if let Some(winner) = &mut self.cluster {
-                winner.patch = Some(patch(&self.window, at, &background));
+                let window = &self.frames.as_slices().0[start..end];
+                winner.patch = Some(patch(window, at, &background));
             }
         }
     }
