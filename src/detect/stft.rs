@@ -194,7 +194,10 @@ pub fn to_db(power: f32) -> f32 {
 /// Power (floor already added) to dB.
 #[inline]
 pub fn power_db(power: f32) -> f32 {
-    10.0 * power.log10()
+    // 10 log10(p) as a natural log times a constant: glibc's `logf` is several times
+    // faster than its `log10f`, and this runs 21 times per frame. They differ in the last
+    // bit at most.
+    power.ln() * (10.0 / std::f32::consts::LN_10)
 }
 
 /// dB to power: the inverse of [`power_db`].
