@@ -64,7 +64,7 @@ pub struct Detector {
     first_block: u64,
     native_rate: u64,
     native_count: u64,
-    scratch: Vec<f32>,
+    scratch: Vec<i32>,
     /// The strongest transient of the cluster being gathered; its start anchors the window.
     cluster: Option<Candidate>,
     detections: Vec<Candidate>,
