@@ -21,7 +21,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::atomic::write_atomic;
+use crate::atomic::{write_atomic, write_atomic_with};
 use crate::detect::classify::Model;
 use crate::detect::DetectorParams;
 use crate::error::Error;
@@ -65,9 +65,11 @@ pub fn index_json(index: &Index) -> Result<Vec<u8>, Error> {
 /// and a failure leaves the previous `index.json` in place.
 pub fn write_index(dir: &Path, index: &Index, views: &dyn Views) -> Result<Vec<PathBuf>, Error> {
     let json = dir.join(INDEX_JSON);
-    let bytes = index_json(index)?;
     let others = views.write(dir, index)?;
-    write_atomic(&json, &bytes)?;
+    write_atomic_with(&json, |w| {
+        serde_json::to_writer_pretty(&mut *w, index)?;
+        w.write_all(b"\n")
+    })?;
     Ok(std::iter::once(json).chain(others).collect())
 }
 

@@ -140,12 +140,23 @@ pub fn spreadsheet_safe(text: &str) -> String {
 
 /// Rows as CSV with a header (even when there are none), defused for spreadsheets.
 pub fn to_csv<'a>(rows: impl IntoIterator<Item = &'a DetectionRow>) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    let mut out = Vec::new();
+    write_csv(&mut out, rows.into_iter().cloned())?;
+    Ok(out)
+}
+
+/// [`to_csv`] streamed into `out`, row by row.
+pub fn write_csv(
+    out: impl std::io::Write,
+    rows: impl IntoIterator<Item = DetectionRow>,
+) -> Result<(), csv::Error> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     w.write_record(COLUMNS)?;
     for row in rows {
         w.serialize(row.defused())?;
     }
-    w.into_inner().map_err(|e| e.into_error().into())
+    w.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]
