@@ -20,7 +20,7 @@ use blastscan::batch::{run, Batch};
 use blastscan::detect::model::DEFAULT_MODEL;
 use blastscan::detect::DetectorParams;
 use blastscan::link::LinkConfig;
-use blastscan::output::export::DetectionsCsv;
+use blastscan::output::export::Tables;
 use blastscan::synth::{blast, mix, speech, wind, Distance};
 
 const FILES: u32 = 100;
@@ -54,6 +54,7 @@ fn job(input: &Path, out: &Path) -> Batch {
             shard: None,
         },
         link: LinkConfig::default(),
+        incidents: Default::default(),
     }
 }
 
@@ -65,15 +66,15 @@ fn rescan(c: &mut Criterion) {
     group.bench_function("first_scan", |b| {
         b.iter_batched(
             || tempfile::tempdir().expect("temp dir"),
-            |out| run(&job(&input, out.path()), &DetectionsCsv, &cancel).expect("scan"),
+            |out| run(&job(&input, out.path()), &Tables, &cancel).expect("scan"),
             BatchSize::PerIteration,
         )
     });
     let out = tempfile::tempdir().expect("temp dir");
-    run(&job(&input, out.path()), &DetectionsCsv, &cancel).expect("first scan");
+    run(&job(&input, out.path()), &Tables, &cancel).expect("first scan");
     group.bench_function("rescan_unchanged", |b| {
         b.iter(|| {
-            let done = run(&job(&input, out.path()), &DetectionsCsv, &cancel).expect("rescan");
+            let done = run(&job(&input, out.path()), &Tables, &cancel).expect("rescan");
             assert_eq!(done.counts.new, 0);
             done
         })

@@ -23,7 +23,7 @@ use blastscan::batch::{run, Batch};
 use blastscan::detect::model::DEFAULT_MODEL;
 use blastscan::detect::DetectorParams;
 use blastscan::link::LinkConfig;
-use blastscan::output::export::DetectionsCsv;
+use blastscan::output::export::Tables;
 use blastscan::synth::{blast, mix, speech, wind, Distance};
 
 const NOTES: u32 = 120;
@@ -69,9 +69,10 @@ fn scan_once(input: &Path, threads: usize) -> (f64, f64) {
             shard: None,
         },
         link: LinkConfig::default(),
+        incidents: Default::default(),
     };
     let started = Instant::now();
-    let done = run(&batch, &DetectionsCsv, &AtomicBool::new(false)).expect("scan");
+    let done = run(&batch, &Tables, &AtomicBool::new(false)).expect("scan");
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(done.counts.new, NOTES as usize, "every note analysed");
     (seconds, done.index.summary.audio_hours)

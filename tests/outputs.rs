@@ -122,6 +122,7 @@ fn known_index() -> Index {
                 context_before: "before".into(),
                 context_after: "after".into(),
             }),
+            incident: None,
         };
     let rec = Recording {
         path: "night 2/PTT-20240313-WA0001.opus".into(),

@@ -19,9 +19,9 @@ use std::time::Duration;
 use crate::batch::pipeline::{scan_with, Incremental, RunCounts, ScanConfig};
 use crate::batch::store::Store;
 use crate::error::Error;
-use crate::index::{FileId, Input, Warning};
+use crate::index::{FileId, IncidentSettings, Input, Warning};
 use crate::index::{Index, Recording};
-use crate::link::{link, LinkConfig};
+use crate::link::{incidents, link, LinkConfig};
 
 pub use store::Views;
 
@@ -37,6 +37,8 @@ pub struct Batch {
     /// Transcripts and dates; chat exports found in scanned folders are added to
     /// `link.messages`.
     pub link: LinkConfig,
+    /// How blasts are grouped into sequences and incidents.
+    pub incidents: IncidentSettings,
 }
 
 /// What a batch run did.
@@ -135,6 +137,7 @@ pub fn run(batch: &Batch, views: &dyn Views, cancel: &AtomicBool) -> Result<Batc
     link_config.messages.extend(discover::message_files(&batch.inputs));
     link_config.messages.dedup();
     let link_warnings = link(&mut index, &inputs, &link_config);
+    incidents::group(&mut index, batch.incidents);
     let written = store::write_index(&batch.out, &index, views)?;
     Ok(BatchOutcome {
         index,
@@ -156,10 +159,13 @@ pub type MergeReport = Vec<(PathBuf, usize, usize)>;
 
 /// Unions output folders into `out`: their stored results and their indexes (`out`'s own
 /// index, if any, first; later folders win for the same recording). All must come from
-/// the same detector. The merge of N shards equals one run over everything.
+/// the same detector. Incidents are grouped again over the union, with `incidents` or,
+/// when `None`, the settings of the first index. The merge of N shards equals one run over
+/// everything.
 pub fn merge(
     folders: &[PathBuf],
     out: &Path,
+    incidents: Option<IncidentSettings>,
     views: &dyn Views,
 ) -> Result<(Index, MergeReport), Error> {
     store::prepare_out_dir(out)?;
@@ -198,6 +204,7 @@ pub fn merge(
     };
     let (detector, fingerprint, timezone) =
         (first.detector, first.fingerprint.clone(), first.timezone.clone());
+    let settings = incidents.unwrap_or(first.incident_settings);
     let mut by_recording: BTreeMap<(String, Option<String>), Recording> = BTreeMap::new();
     let mut warnings = Vec::new();
     for (_, index) in indexes {
@@ -213,6 +220,7 @@ pub fn merge(
     merged.timezone = timezone;
     merged.link_warnings = warnings;
     merged.time_note = crate::link::time_note(&merged);
+    crate::link::incidents::group(&mut merged, settings);
     store::write_index(out, &merged, views)?;
     Ok((merged, report))
 }

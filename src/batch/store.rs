@@ -32,7 +32,7 @@ pub const LOCK_FILE: &str = ".blastscan.lock";
 
 /// Files written from an index beside `index.json` at the end of every run and merge
 /// (`detections.csv`). The output stage implements it
-/// ([`crate::output::export::DetectionsCsv`]), so this stage does not depend on it.
+/// ([`crate::output::export::Tables`]), so this stage does not depend on it.
 pub trait Views {
     /// Writes the views of `index` into `dir`, atomically; returns the files written.
     fn write(&self, dir: &Path, index: &Index) -> Result<Vec<PathBuf>, Error>;

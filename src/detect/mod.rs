@@ -242,6 +242,7 @@ impl Detector {
             features,
             wall_clock_estimate: None,
             transcript: None,
+            incident: None,
         };
         let candidate = Candidate { detection, inputs: Some(Box::new(inputs)), patch: None };
         // The patch is measured only for an onset that now stands for its cluster.
@@ -329,6 +330,7 @@ mod tests {
             features: Features { jump_db: rise_db, ..Features::default() },
             wall_clock_estimate: None,
             transcript: None,
+            incident: None,
         };
         Candidate { detection, inputs: None, patch: None }
     }

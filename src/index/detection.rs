@@ -91,6 +91,10 @@ pub struct Detection {
     /// What was being said around the peak.
     #[serde(default)]
     pub transcript: Option<TranscriptLink>,
+    /// The incident this blast belongs to (`Index::incidents`); `None` unless labelled
+    /// `explosion`.
+    #[serde(default)]
+    pub incident: Option<String>,
 }
 
 /// Settings of the picker.

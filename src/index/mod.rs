@@ -10,9 +10,11 @@
 use serde::{Deserialize, Serialize};
 
 mod detection;
+mod incident;
 mod provenance;
 
 pub use detection::{Detection, DetectorParams, Features, Label, OnsetParams, TranscriptLink};
+pub use incident::{Firmness, Incident, IncidentSettings, Sequence};
 pub use provenance::{Anchor, DateSource, ErrorKind, FileId, Input, Warning};
 
 /// Version of the `index.json` layout.
@@ -46,6 +48,13 @@ pub struct Index {
     /// Problems met while linking transcripts and dates (file, line, what).
     #[serde(default)]
     pub link_warnings: Vec<Warning>,
+    /// How the incidents were grouped.
+    #[serde(default)]
+    pub incident_settings: IncidentSettings,
+    /// The blasts grouped in time, within and across recordings, in time order (undated
+    /// last); rebuilt on every run and merge.
+    #[serde(default)]
+    pub incidents: Vec<Incident>,
     /// One entry per input file, sorted by path.
     pub recordings: Vec<Recording>,
 }
@@ -171,6 +180,8 @@ impl Index {
             timezone: None,
             time_note: None,
             link_warnings: Vec::new(),
+            incident_settings: IncidentSettings::default(),
+            incidents: Vec::new(),
             recordings,
         }
     }

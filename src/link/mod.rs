@@ -6,6 +6,7 @@
 //! for the formats.
 
 pub mod dates;
+pub mod incidents;
 pub mod transcript;
 
 use std::collections::BTreeMap;

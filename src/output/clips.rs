@@ -55,6 +55,8 @@ pub struct ClipRow {
     pub sent_at: String,
     /// Estimated wall-clock time of the peak.
     pub wall_clock_estimate: String,
+    /// The incident the blast belongs to, if any.
+    pub incident: String,
     /// The transcript around the peak.
     pub transcript_text: String,
 }
@@ -73,6 +75,7 @@ impl ClipRow {
             confidence: row.confidence,
             sent_at: row.sent_at,
             wall_clock_estimate: row.wall_clock_estimate,
+            incident: row.incident,
             transcript_text: row.transcript_text,
         }
     }
@@ -85,6 +88,25 @@ fn clips_csv(rows: &[ClipRow]) -> Result<Vec<u8>, csv::Error> {
         w.serialize(row)?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// Which clips [`write_clips`] cuts, and how.
+#[derive(Debug, Clone, Default)]
+pub struct ClipOptions {
+    /// Seconds of audio kept before the onset and after the tail.
+    pub pad_s: f64,
+    /// Detections at or above this confidence; `None`: those labelled `explosion`.
+    pub min_confidence: Option<f32>,
+    /// Only the blasts of this incident (`Index::incidents`).
+    pub incident: Option<String>,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl ClipOptions {
+    fn picks(&self, d: &Detection) -> bool {
+        selected(d, self.min_confidence) && (self.incident.is_none() || d.incident == self.incident)
+    }
 }
 
 /// What [`write_clips`] did.
@@ -102,11 +124,10 @@ fn cut_clips(
     rec: &Recording,
     name: &str,
     dir: &Path,
-    pad_s: f64,
-    min_confidence: Option<f32>,
+    opts: &ClipOptions,
 ) -> Result<Result<Vec<ClipRow>, AudioUnavailable>, Error> {
-    let picked: Vec<&Detection> =
-        rec.detections.iter().filter(|d| selected(d, min_confidence)).collect();
+    let pad_s = opts.pad_s;
+    let picked: Vec<&Detection> = rec.detections.iter().filter(|d| opts.picks(d)).collect();
     let ranges: Vec<(f64, f64)> = picked
         .iter()
         .map(|d| ((d.start_s - pad_s).max(0.0), (d.end_s + pad_s).min(rec.duration_s)))
@@ -129,23 +150,14 @@ fn cut_clips(
 /// Writes one clip per selected detection (`pad_s` before the onset and after the tail)
 /// into `dir`, and `dir/clips.csv`, recordings in parallel. A recording that cannot be
 /// read is reported and skipped.
-pub fn write_clips(
-    index: &Index,
-    dir: &Path,
-    pad_s: f64,
-    min_confidence: Option<f32>,
-    progress: bool,
-) -> Result<ClipsOutcome, Error> {
+pub fn write_clips(index: &Index, dir: &Path, opts: &ClipOptions) -> Result<ClipsOutcome, Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.into(), source })?;
-    let picked: Vec<&Recording> = index
-        .recordings
-        .iter()
-        .filter(|r| r.detections.iter().any(|d| selected(d, min_confidence)))
-        .collect();
+    let picked: Vec<&Recording> =
+        index.recordings.iter().filter(|r| r.detections.iter().any(|d| opts.picks(d))).collect();
     let names = recording_names(&index.recordings);
-    let made = pipeline::par_map(&picked, "clips", progress, |rec| {
+    let made = pipeline::par_map(&picked, "clips", opts.progress, |rec| {
         let name = names.get(&rec.path).map_or("recording", String::as_str);
-        cut_clips(rec, name, dir, pad_s, min_confidence)
+        cut_clips(rec, name, dir, opts)
     });
     let mut outcome = ClipsOutcome::default();
     for (rec, made) in picked.into_iter().zip(made) {

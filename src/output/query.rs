@@ -24,6 +24,8 @@ pub struct Query {
     pub text: Option<String>,
     /// Recording path pattern (`*`, `?`, `[...]`), e.g. `night2/*.opus`.
     pub recording: Option<glob::Pattern>,
+    /// Blasts of this incident only (an `id` of `Index::incidents`).
+    pub incident: Option<String>,
 }
 
 impl Query {
@@ -51,7 +53,19 @@ impl Query {
                 })
             })
             .transpose()?;
-        Ok(Query { from, to, min_confidence, text, recording })
+        Ok(Query { from, to, min_confidence, text, recording, incident: None })
+    }
+
+    /// Checks what the query names against `index`: an incident it does not hold is an
+    /// error, not an empty answer.
+    pub fn check_against(&self, index: &Index) -> Result<(), Error> {
+        match &self.incident {
+            Some(id) if !index.incidents.iter().any(|i| &i.id == id) => Err(Error::Usage(format!(
+                "this index has no incident `{id}`; incidents.csv in the output folder lists them ({} in all)",
+                index.incidents.len()
+            ))),
+            _ => Ok(()),
+        }
     }
 
     fn matches(&self, rec: &Recording, d: &Detection, zone: Option<&str>) -> bool {
@@ -62,6 +76,9 @@ impl Query {
             if !p.matches(&rec.path) {
                 return false;
             }
+        }
+        if self.incident.is_some() && d.incident != self.incident {
+            return false;
         }
         // Times compare as instants where they are known (`Z`, offsets), see
         // [`crate::link::dates::order_key`].

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::index::{Detection, Label, Recording};
 
 /// Columns of a [`DetectionRow`], in order (checked against the struct by a test).
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
     "file",
     "start_s",
     "end_s",
@@ -22,6 +22,7 @@ pub const COLUMNS: [&str; 18] = [
     "sender",
     "chat",
     "wall_clock_estimate",
+    "incident",
     "transcript_text",
     "context_before",
     "context_after",
@@ -62,6 +63,8 @@ pub struct DetectionRow {
     pub chat: String,
     /// Estimated wall-clock time of the peak.
     pub wall_clock_estimate: String,
+    /// The incident the blast belongs to, empty unless labelled `explosion`.
+    pub incident: String,
     /// What was being said around the peak.
     pub transcript_text: String,
     /// The segment before.
@@ -97,6 +100,7 @@ impl DetectionRow {
             sender: rec.sender.clone().unwrap_or_default(),
             chat: rec.chat.clone().unwrap_or_default(),
             wall_clock_estimate: d.wall_clock_estimate.clone().unwrap_or_default(),
+            incident: d.incident.clone().unwrap_or_default(),
             transcript_text: text(|t| &t.text).unwrap_or_default(),
             context_before: text(|t| &t.context_before).unwrap_or_default(),
             context_after: text(|t| &t.context_after).unwrap_or_default(),
@@ -181,6 +185,7 @@ mod tests {
             features: Features::default(),
             wall_clock_estimate: None,
             transcript: Some(TranscriptLink { text: "@here boom".into(), ..Default::default() }),
+            incident: None,
         };
         DetectionRow::new(&rec, &d)
     }

@@ -2,251 +2,25 @@
 //! calls it, prints a summary and maps the outcome to an exit status:
 //! 0 all files fine, 2 some files failed (the index is still written), 1 nothing done.
 
+mod args;
+
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::FixedOffset;
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
 
-use blastscan::batch::pipeline::{self, ScanConfig};
 use blastscan::batch::{self, discover, store};
-use blastscan::detect::model;
-use blastscan::detect::DetectorParams;
-use blastscan::index::Index;
-use blastscan::link::dates;
+use blastscan::detect::{model, DetectorParams};
+use blastscan::index::{IncidentSettings, Index};
 use blastscan::link::LinkConfig;
-use blastscan::output::{clips, export, query, report, tracks};
+use blastscan::output::{clips, export, names, query, report, tracks};
 use blastscan::{eval, train, Error};
 
-#[derive(Parser, Debug)]
-#[command(name = "blastscan", version, about = "Find probable explosions in field recordings")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Decode recordings, detect transients, classify them and write the index.
-    Scan(ScanArgs),
-    /// Score an index against your own reference labels (file,onset_s,offset_s,class).
-    Eval(EvalArgs),
-    /// Write the HTML report (OUT/report/index.html) with spectrograms and audio.
-    Report(ReportArgs),
-    /// Cut a WAV clip around each detection (OUT/clips/, with clips.csv).
-    Clips(ClipsArgs),
-    /// Write Audacity label tracks, Raven selection tables and SRT/WebVTT subtitles
-    /// (OUT/labels/).
-    Labels(LabelsArgs),
-    /// List the detections that match a date range, a confidence, words, a recording.
-    Query(QueryArgs),
-    /// Union several output folders (e.g. the shards of a cluster run) into one.
-    Merge(MergeArgs),
-    /// Make a model for your own material: label a few recordings (as for `eval`) and get
-    /// a model file for `scan --model`, trained on the shipped examples plus yours.
-    Train(TrainArgs),
-}
-
-#[derive(Args, Debug)]
-struct TrainArgs {
-    /// Your recordings (files or folders); those the labels name are used.
-    #[arg(required = true)]
-    recordings: Vec<PathBuf>,
-    /// Your labels: CSV with file,onset_s,offset_s,class (class `explosion` for blasts,
-    /// anything else for other sounds; `thunder` and `fireworks` are left out).
-    #[arg(long)]
-    labels: PathBuf,
-    /// The model file to write.
-    #[arg(long, short, default_value = "blastscan-model.json")]
-    out: PathBuf,
-}
-
-#[derive(Args, Debug)]
-struct MergeArgs {
-    /// Output folders to merge.
-    #[arg(required = true)]
-    stores: Vec<PathBuf>,
-    /// The merged output folder (its own index, if any, is kept and added to).
-    #[arg(long, short)]
-    out: PathBuf,
-}
-
-#[derive(Args, Debug)]
-struct ReportArgs {
-    /// The scan's output folder.
-    out: PathBuf,
-    /// Show every detection at or above this confidence (default: probable explosions).
-    #[arg(long, value_name = "X")]
-    min_confidence: Option<f32>,
-}
-
-#[derive(Args, Debug)]
-struct ClipsArgs {
-    /// The scan's output folder.
-    out: PathBuf,
-    /// Seconds of audio kept before the onset and after the tail.
-    #[arg(long, default_value_t = 3.0)]
-    pad: f64,
-    /// Cut every detection at or above this confidence (default: probable explosions).
-    #[arg(long, value_name = "X")]
-    min_confidence: Option<f32>,
-}
-
-#[derive(Args, Debug)]
-struct LabelsArgs {
-    /// The scan's output folder.
-    out: PathBuf,
-    /// Include every detection at or above this confidence (default: probable explosions).
-    #[arg(long, value_name = "X")]
-    min_confidence: Option<f32>,
-}
-
-#[derive(Args, Debug)]
-struct QueryArgs {
-    /// The scan's output folder (or its index.json).
-    out: PathBuf,
-    /// Sent on or after this date or time (2024-03-13, 2024-03-13T23:00).
-    #[arg(long)]
-    from: Option<String>,
-    /// Sent on or before this date or time (a date includes the whole day).
-    #[arg(long)]
-    to: Option<String>,
-    /// Confidence at least this (default: probable explosions only).
-    #[arg(long, value_name = "X")]
-    min_confidence: Option<f32>,
-    /// Words that must all appear in the transcript around the detection.
-    #[arg(long)]
-    text: Option<String>,
-    /// Recording path pattern, e.g. 'night2/*.opus'.
-    #[arg(long, value_name = "GLOB")]
-    recording: Option<String>,
-    /// Output format (default: a table on a terminal, CSV otherwise).
-    #[arg(long, value_enum)]
-    format: Option<QueryFormat>,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum QueryFormat {
-    Table,
-    Csv,
-    Json,
-}
-
-#[derive(Args, Debug)]
-struct EvalArgs {
-    /// The scan's output folder (or its index.json).
-    out: PathBuf,
-    /// Reference labels: CSV with file,onset_s,offset_s,class (class `explosion` for blasts;
-    /// `thunder` and `fireworks` are ignored).
-    #[arg(long)]
-    labels: PathBuf,
-    /// A detection within this many seconds of a reference onset is a hit.
-    #[arg(long, default_value_t = eval::COLLAR_S)]
-    collar: f64,
-    /// `text` for people, `json` for machines.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
-}
-
-#[derive(Args, Debug)]
-struct ScanArgs {
-    /// Files or folders to scan (folders are walked recursively).
-    #[arg(required = true)]
-    inputs: Vec<PathBuf>,
-    /// Output folder for index.json and detections.csv.
-    #[arg(long, short, default_value = "blastscan-out")]
-    out: PathBuf,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// No progress bar and no summary.
-    #[arg(long, short)]
-    quiet: bool,
-    /// The closing summary: a line on stderr (`text`) or a JSON object on stdout (`json`,
-    /// for scripts; printed even with --quiet).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    summary: Format,
-    /// Confidence at or above which a transient is labelled `explosion`.
-    #[arg(long, default_value_t = DetectorParams::default().threshold)]
-    threshold: f32,
-    /// Folder of transcripts named like the recordings (`NAME.srt`, `.vtt`, `.json`,
-    /// `.txt`); transcripts beside the recordings are always used.
-    #[arg(long, value_name = "DIR")]
-    transcripts: Option<PathBuf>,
-    /// A manifest CSV (file,sent_at,...), WhatsApp `_chat.txt` or Telegram `result.json`
-    /// giving when each recording was sent. Repeatable; earlier ones win. Such files
-    /// inside scanned folders are found on their own.
-    #[arg(long, value_name = "FILE")]
-    messages: Vec<PathBuf>,
-    /// The UTC offset chat-export times are in (e.g. `+03:00`); times are then written
-    /// with it. Without it they stay the phone's local time, written without an offset.
-    #[arg(long, value_name = "OFFSET", value_parser = dates::parse_timezone, allow_hyphen_values = true)]
-    timezone: Option<FixedOffset>,
-    /// Message times (manifest, chat exports) mark when recording started, not when it
-    /// was sent (the default: a voice note is sent when it ends).
-    #[arg(long)]
-    sent_at_start: bool,
-    /// Also write the HTML report (OUT/report/index.html).
-    #[arg(long)]
-    report: bool,
-    /// A model file to classify with instead of the shipped one (made by the trainer,
-    /// like `models/default.json`). Results are stored per model.
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
-    /// Analyse only share I of N (0 <= I < N, chosen by file content), e.g.
-    /// `--shard $SLURM_ARRAY_TASK_ID/8`; merge the N outputs with `blastscan merge`.
-    #[arg(long, value_name = "I/N", value_parser = pipeline::parse_shard)]
-    shard: Option<(u32, u32)>,
-}
-
-impl ScanArgs {
-    /// Validates the raw flags into a scan configuration.
-    fn to_config(&self) -> Result<ScanConfig, Error> {
-        let most = max_threads();
-        match self.threads {
-            Some(0) => return Err(Error::Usage("--threads must be at least 1".into())),
-            Some(n) if n > most => {
-                return Err(Error::Usage(format!(
-                    "--threads must be at most {most} (4 per core): more threads only add memory and switching, not speed"
-                )))
-            }
-            _ => {}
-        }
-        if !(0.0..=1.0).contains(&self.threshold) {
-            return Err(Error::Usage("--threshold must be between 0 and 1".into()));
-        }
-        if let Some(path) = self.messages.iter().find(|p| !p.is_file()) {
-            return Err(Error::MissingInput(path.clone()));
-        }
-        if let Some(dir) = self.transcripts.as_ref().filter(|d| !d.is_dir()) {
-            return Err(Error::MissingInput(dir.clone()));
-        }
-        let params = DetectorParams { threshold: self.threshold, ..DetectorParams::default() };
-        Ok(ScanConfig {
-            params,
-            model: match &self.model {
-                Some(path) => model::load(path)?,
-                None => *model::DEFAULT_MODEL,
-            },
-            threads: self.threads,
-            progress: !self.quiet && std::io::stderr().is_terminal(),
-            shard: self.shard,
-        })
-    }
-}
-
-/// The most worker threads a scan may start: four per core.
-fn max_threads() -> usize {
-    4 * std::thread::available_parallelism().map_or(1, usize::from)
-}
+use args::{
+    Cli, ClipsArgs, Command, EvalArgs, Format, MergeArgs, QueryArgs, QueryFormat, ScanArgs,
+    TrainArgs,
+};
 
 fn main() -> ExitCode {
     // Bad arguments exit 1 like every other "nothing could be done" case (clap's own
@@ -302,7 +76,9 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         timezone: args.timezone,
         sent_at_start: args.sent_at_start,
     };
-    let job = batch::Batch { inputs: args.inputs.clone(), out: args.out.clone(), scan, link };
+    let incidents = args.incidents.settings(IncidentSettings::default())?;
+    let job =
+        batch::Batch { inputs: args.inputs.clone(), out: args.out.clone(), scan, link, incidents };
     let _ = ctrlc::set_handler(|| {
         if CANCEL.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
@@ -310,7 +86,7 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         eprintln!("\nblastscan: stopping after the files in flight (Ctrl-C again to stop now)");
     });
     let started = std::time::Instant::now();
-    let done = batch::run(&job, &export::DetectionsCsv, &CANCEL)?;
+    let done = batch::run(&job, &export::Tables, &CANCEL)?;
     for w in &done.discovery_warnings {
         eprintln!("blastscan: {w}");
     }
@@ -395,7 +171,11 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
 }
 
 fn run_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
-    let (merged, report) = batch::merge(&args.stores, &args.out, &export::DetectionsCsv)?;
+    let incidents = match args.incidents.given() {
+        true => Some(args.incidents.settings(IncidentSettings::default())?),
+        false => None,
+    };
+    let (merged, report) = batch::merge(&args.stores, &args.out, incidents, &export::Tables)?;
     for (dir, recordings, copied) in report {
         eprintln!("{}: {recordings} recordings, {copied} stored results copied", dir.display());
     }
@@ -542,9 +322,19 @@ fn run_clips(args: &ClipsArgs) -> Result<ExitCode, Error> {
         return Err(Error::Usage("--pad must be between 0 and 600 seconds".into()));
     }
     let index = load_index(&args.out)?;
-    let dir = args.out.join("clips");
-    let progress = std::io::stderr().is_terminal();
-    let made = clips::write_clips(&index, &dir, args.pad, args.min_confidence, progress)?;
+    let mut dir = args.out.join("clips");
+    if let Some(id) = &args.incident {
+        let q = query::Query { incident: Some(id.clone()), ..query::Query::default() };
+        q.check_against(&index)?;
+        dir = dir.join(names::sanitise(id));
+    }
+    let opts = clips::ClipOptions {
+        pad_s: args.pad,
+        min_confidence: args.min_confidence,
+        incident: args.incident.clone(),
+        progress: std::io::stderr().is_terminal(),
+    };
+    let made = clips::write_clips(&index, &dir, &opts)?;
     for (path, why) in &made.failures {
         eprintln!("blastscan: {path}: no clips: {why}");
     }
@@ -555,13 +345,15 @@ fn run_clips(args: &ClipsArgs) -> Result<ExitCode, Error> {
 fn run_query(args: &QueryArgs) -> Result<ExitCode, Error> {
     check_confidence(args.min_confidence)?;
     let index = load_index(&args.out)?;
-    let q = query::Query::new(
+    let mut q = query::Query::new(
         args.from.clone(),
         args.to.clone(),
         args.min_confidence,
         args.text.clone(),
         args.recording.as_deref(),
     )?;
+    q.incident.clone_from(&args.incident);
+    q.check_against(&index)?;
     let rows = query::run(&index, &q);
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         QueryFormat::Table
