@@ -55,7 +55,7 @@ fn counts(summary: &serde_json::Value) -> [u64; 3] {
 
 /// Both views of two output folders are identical (the first difference is shown).
 fn assert_same_views(a: &Path, b: &Path, context: &str) {
-    for name in ["index.json", "detections.csv"] {
+    for name in ["index.json", "detections.csv", "incidents.csv"] {
         let x = std::fs::read_to_string(a.join(name))
             .unwrap_or_else(|e| panic!("{context}: {name}: {e}"));
         let y = std::fs::read_to_string(b.join(name))
@@ -281,4 +281,58 @@ fn shards_merged_equal_a_single_run() {
     let again = scan(&["--out", s(&merged), s(&input)]);
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("0 new, 9 unchanged"), "{stderr}");
+}
+
+#[test]
+fn incidents_of_merged_shards_and_of_an_incremental_run_equal_a_clean_run() {
+    let tmp = tempfile::tempdir().expect("temp");
+    let input = tmp.path().join("in");
+    archive(&input, 6);
+    // Three notes of two senders about the same strike, one the next night; note_04 and
+    // note_05 are dated by their files only.
+    std::fs::write(
+        input.join("_chat.txt"),
+        "13/03/2024, 23:14 - Abu Karim: note_00.wav (file attached)\n\
+         13/03/2024, 23:15 - Mariam: note_01.wav (file attached)\n\
+         13/03/2024, 23:16 - Abu Karim: note_02.wav (file attached)\n\
+         14/03/2024, 00:20 - Mariam: note_03.wav (file attached)\n",
+    )
+    .expect("write chat");
+    let clean = tmp.path().join("clean");
+    scan_ok(&["--quiet", "--out", s(&clean), s(&input)]);
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(clean.join("index.json")).expect("read"))
+            .expect("json");
+    let incidents = index["incidents"].as_array().expect("incidents");
+    let first = &incidents[0];
+    assert_eq!(
+        first["recordings"],
+        serde_json::json!(["note_00.wav", "note_01.wav", "note_02.wav"])
+    );
+    assert_eq!(first["senders"], serde_json::json!(["Abu Karim", "Mariam"]));
+    assert_eq!(incidents[1]["recordings"], serde_json::json!(["note_03.wav"]));
+    let table = std::fs::read_to_string(clean.join("incidents.csv")).expect("incidents.csv");
+    assert_eq!(table.lines().count(), 1 + incidents.len(), "{table}");
+
+    let mut shard_dirs = Vec::new();
+    for i in 0..2 {
+        let dir = tmp.path().join(format!("shard{i}"));
+        scan_ok(&["--quiet", "--shard", &format!("{i}/2"), "--out", s(&dir), s(&input)]);
+        shard_dirs.push(dir);
+    }
+    let merged = tmp.path().join("merged");
+    let mut merge = Process::new(cargo_bin("blastscan"));
+    merge.arg("merge").args(&shard_dirs).args(["--out", s(&merged)]);
+    assert!(merge.status().expect("merge").success());
+    assert_same_views(&merged, &clean, "incidents: merged shards vs clean run");
+
+    // A first run without note_01, then one with it: the incident gains it.
+    let held = tmp.path().join("note_01.wav");
+    std::fs::rename(input.join("note_01.wav"), &held).expect("mv out");
+    let incremental = tmp.path().join("incremental");
+    scan(&["--quiet", "--out", s(&incremental), s(&input)]);
+    std::fs::rename(&held, input.join("note_01.wav")).expect("mv back");
+    let again = scan_summary(&["--out", s(&incremental), s(&input)]);
+    assert_eq!(counts(&again), [1, 5, 0], "{again}");
+    assert_same_views(&incremental, &clean, "incidents: incremental vs clean run");
 }

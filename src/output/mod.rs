@@ -4,9 +4,11 @@
 pub mod audio;
 pub mod clips;
 pub mod export;
+pub mod html;
 pub mod names;
 pub mod query;
 pub mod report;
 pub mod row;
 pub mod spectrogram;
+pub mod timeline;
 pub mod tracks;

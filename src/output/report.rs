@@ -24,8 +24,10 @@ use crate::error::{AudioUnavailable, Error};
 use crate::index::{Index, Recording};
 use crate::link::dates::order_key;
 use crate::output::audio::{fade, spans_of, wav_bytes};
+pub use crate::output::html::escape;
 use crate::output::row::selected;
 use crate::output::spectrogram;
+use crate::output::timeline;
 
 /// Seconds of audio shown before the onset.
 pub const BEFORE_S: f64 = 2.0;
@@ -50,22 +52,6 @@ pub struct ReportOutcome {
     pub detections: usize,
     /// Recordings whose audio could not be read (their cards have no image or player).
     pub failures: Vec<(String, AudioUnavailable)>,
-}
-
-/// HTML-escapes text for element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// A detection's card data, with the names of its assets (if they could be made).
@@ -244,9 +230,10 @@ fn page(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>blastscan report</title><style>{STYLE}</style></head><body>\n\
+<title>blastscan report</title><style>{STYLE}{}</style></head><body>\n\
 <header><h1>blastscan report</h1><p class=\"muted\">Showing {}. Made by blastscan {} from \
 {} recordings.</p>",
+        timeline::STYLE,
         escape(&what),
         escape(&index.tool_version),
         s.files,
@@ -278,6 +265,13 @@ fn page(
         let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", escape(day));
     }
     h.push_str("</table></section>\n");
+    let mut first_card = timeline::CardOf::new();
+    for c in sections.iter().flat_map(|(rec, cards)| cards.iter().map(move |c| (rec, c))) {
+        if let Some(id) = &c.1.det.incident {
+            first_card.entry((c.0.path.clone(), id.clone())).or_insert(c.1.id);
+        }
+    }
+    timeline::write(&mut h, index, &first_card);
     h.push_str(
         "</header><form id=\"filters\" onsubmit=\"return false\">\
 <label>Minimum confidence <input id=\"min\" type=\"number\" min=\"0\" max=\"1\" step=\"0.05\" value=\"0\"></label>\
@@ -416,6 +410,9 @@ fn card(h: &mut String, rec: &Recording, c: &Card, day: &str) {
     }
     if d.clipped {
         h.push_str(" · <span class=\"warn\">clipped</span>");
+    }
+    if let Some(id) = &d.incident {
+        let _ = write!(h, " · incident <a href=\"#{}\">{}</a>", timeline::anchor(id), escape(id));
     }
     h.push_str("</div>");
     match &c.assets {
