@@ -64,10 +64,11 @@ pub fn group(index: &mut Index, settings: IncidentSettings) {
     let mut taken: BTreeMap<String, usize> = BTreeMap::new();
     let mut undated = 0;
     for (incident, members) in &mut incidents {
-        let base = match (&incident.start, incident.firmness) {
-            (Some(start), Firmness::Day) => format!("I-{}-day", compact(start, false)),
-            (Some(start), _) => format!("I-{}", compact(start, true)),
-            (None, _) => {
+        // A start with a time of day names the minute; a day-only start, the day.
+        let base = match &incident.start {
+            Some(start) if start.len() > 10 => format!("I-{}", compact(start, true)),
+            Some(start) => format!("I-{}-day", compact(start, false)),
+            None => {
                 undated += 1;
                 format!("I-undated-{undated}")
             }
@@ -392,6 +393,8 @@ mod tests {
         assert_eq!(members(&index), vec![vec!["a.opus", "day.m4a"]]);
         let joined = &index.incidents[0];
         assert_eq!(joined.firmness, Firmness::Day);
+        // Named by its firm start, not as a day.
+        assert_eq!(joined.id, "I-20240313-2315");
         // Its time comes from the firm note.
         assert_eq!(joined.start.as_deref(), Some("2024-03-13T23:15:00"));
         // Two incidents that day: it cannot tell which, so it stays alone.

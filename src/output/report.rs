@@ -241,6 +241,13 @@ fn page(
     if let Some(note) = &index.time_note {
         let _ = write!(h, "<p class=\"warn\" id=\"time-note\">Note: {}.</p>", escape(note));
     }
+    let mut first_card = timeline::CardOf::new();
+    for c in sections.iter().flat_map(|(rec, cards)| cards.iter().map(move |c| (rec, c))) {
+        if let Some(id) = &c.1.det.incident {
+            first_card.entry((c.0.path.clone(), id.clone())).or_insert(c.1.id);
+        }
+    }
+    timeline::write(&mut h, index, &first_card);
     let _ = write!(
         h,
         "<section id=\"summary\"><div class=\"stat\"><b>{:.2} h</b> of audio</div>\
@@ -265,13 +272,6 @@ fn page(
         let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", escape(day));
     }
     h.push_str("</table></section>\n");
-    let mut first_card = timeline::CardOf::new();
-    for c in sections.iter().flat_map(|(rec, cards)| cards.iter().map(move |c| (rec, c))) {
-        if let Some(id) = &c.1.det.incident {
-            first_card.entry((c.0.path.clone(), id.clone())).or_insert(c.1.id);
-        }
-    }
-    timeline::write(&mut h, index, &first_card);
     h.push_str(
         "</header><form id=\"filters\" onsubmit=\"return false\">\
 <label>Minimum confidence <input id=\"min\" type=\"number\" min=\"0\" max=\"1\" step=\"0.05\" value=\"0\"></label>\

@@ -42,6 +42,9 @@ pub fn write(h: &mut String, index: &Index, cards: &CardOf) {
 heard in more than one recording. Blasts less than {:.0} s apart in a recording form a \
 sequence; sequences of different recordings whose estimated times come within {:.0} s \
 form an incident (wider for weak dates). Times are estimates from the message dates.</p>\
+<p class=\"muted\">Each mark is an incident at its estimated time of day, \
+numbered with its recordings when more than one heard it; a faded mark holds a recording \
+dated only by its file's time or day; day-only incidents stand at the right.</p>\
 <div class=\"tl\"><div class=\"tl-row tl-axis\"><span class=\"tl-date\"></span><div class=\"tl-track\">",
         index.incidents.len(),
         settings.sequence_gap_s,
@@ -54,7 +57,7 @@ form an incident (wider for weak dates). Times are estimates from the message da
             f64::from(hour) / 24.0 * 100.0
         );
     }
-    h.push_str("</div></div>");
+    h.push_str("</div><div class=\"tl-extra\"></div></div>");
     let mut by_day: BTreeMap<&str, Vec<&Incident>> = BTreeMap::new();
     let mut undated = Vec::new();
     for incident in &index.incidents {
@@ -76,20 +79,21 @@ form an incident (wider for weak dates). Times are estimates from the message da
                 .as_deref()
                 .and_then(time_of_day)
                 .zip(incident.end.as_deref().and_then(time_of_day));
-            match (incident.firmness, span) {
-                (Firmness::Day, _) | (_, None) => day_only.push(*incident),
-                (_, Some((from, to))) => {
+            match span {
+                None => day_only.push(*incident),
+                Some((from, to)) => {
                     let left = from / 86_400.0 * 100.0;
                     let width = ((to - from).max(0.0) / 86_400.0 * 100.0).max(0.35);
                     mark(h, incident, &format!("left:{left:.3}%;width:{width:.3}%"));
                 }
             }
         }
-        h.push_str("</div>");
+        // Incidents known to the day only, in a column of their own.
+        h.push_str("</div><div class=\"tl-extra\">");
         for incident in day_only {
             mark(h, incident, "");
         }
-        h.push_str("</div>");
+        h.push_str("</div></div>");
     }
     if !undated.is_empty() {
         h.push_str(
@@ -137,13 +141,18 @@ fn description(incident: &Incident) -> String {
         1 => format!(", sent by {}", incident.senders[0]),
         n => format!(", {n} senders"),
     };
+    let firmness = match incident.firmness {
+        Firmness::Firm => "time firm (message or recorder times)",
+        Firmness::Loose => "time loose: a recording is dated by its file's modification time",
+        Firmness::Day => "a recording is dated to the day only",
+        Firmness::Undated => "no usable date",
+    };
     format!(
-        "{when}, {} blast{} in {} recording{}{senders}; time {}",
+        "{when}, {} blast{} in {} recording{}{senders}; {firmness}",
         incident.blasts,
         if incident.blasts == 1 { "" } else { "s" },
         incident.recordings.len(),
         if incident.recordings.len() == 1 { "" } else { "s" },
-        incident.firmness.as_str()
     )
 }
 
@@ -182,6 +191,7 @@ gap:8px;min-height:18px;margin:2px 0}.tl-date{flex:0 0 6.5em;font-size:12px;colo
 .tl-track{position:relative;flex:1;height:16px;background:#eee;border-radius:3px}\
 .tl-axis .tl-track{background:none;height:14px}.tl-tick{position:absolute;font-size:11px;\
 color:#777;transform:translateX(-50%)}.tl-list{display:flex;flex-wrap:wrap;gap:4px}\
+.tl-extra{flex:0 0 3.5em;display:flex;gap:2px}\
 .tl-inc{position:absolute;top:1px;height:14px;min-width:4px;background:#e07b39;\
 border-radius:2px;font-size:10px;line-height:14px;color:#fff;text-align:center;\
 text-decoration:none;overflow:hidden}.tl-multi{background:#b3261e;top:0;height:16px;\
