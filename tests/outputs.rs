@@ -93,6 +93,14 @@ fn the_report_renders_in_chromium_escapes_untrusted_text_and_filters() {
     assert!(dom.contains("note &lt;img src=x onerror=alert(1)&gt;.wav"));
     assert!(dom.contains("There! Did you hear that?"), "transcript excerpt");
     assert!(dom.contains("2024-03-13T23:13:"), "wall-clock estimate");
+    // The incident timeline: every incident has a mark and an entry, and the cards link
+    // back to them.
+    assert!(dom.contains("<section id=\"incidents\">"), "timeline at the top");
+    for incident in &index.incidents {
+        let target = format!("href=\"#incident-{}\"", incident.id);
+        assert!(dom.matches(&target).count() >= 2, "mark and card link for {}", incident.id);
+        assert!(dom.contains(&format!("<li id=\"incident-{}\">", incident.id)));
+    }
 
     // The search box, set from the address: one card mentions the stairwell.
     let dom = chromium_dom(&page, "?q=stairwell");
@@ -228,4 +236,43 @@ fn clips_are_cut_at_the_source_rate_with_safe_sortable_names() {
     sorted.sort();
     assert_eq!(names, sorted, "clips.csv lists clips in name (date) order");
     assert!(names[0].starts_with("2024-03-13T23-13-"), "dated names sort first: {names:?}");
+}
+
+#[test]
+fn query_and_clips_take_one_incident_and_refuse_an_unknown_one() {
+    let tmp = tempfile::tempdir().expect("temp");
+    let out = tmp.path().join("out");
+    run_ok(&["scan", "--quiet", "--out"], &[&out, &root().join("sample_audio")]);
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("index.json")).expect("read"))
+            .expect("json");
+    let incidents = index["incidents"].as_array().expect("incidents");
+    assert!(incidents.len() >= 2, "{incidents:?}");
+    let chosen = &incidents[1];
+    let id = chosen["id"].as_str().expect("id");
+    let blasts = chosen["blasts"].as_u64().expect("blasts") as usize;
+
+    let rows = run_ok(&["query", "--incident", id, "--format", "json"], &[&out]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&rows).expect("json rows");
+    assert_eq!(rows.len(), blasts);
+    assert!(rows.iter().all(|r| r["incident"] == id), "{rows:?}");
+
+    run_ok(&["clips", "--incident", id], &[&out]);
+    let table = std::fs::read_to_string(out.join("clips").join(id).join("clips.csv"))
+        .expect("the incident's clips.csv");
+    assert_eq!(table.lines().count(), 1 + blasts, "{table}");
+    assert!(!out.join("clips/clips.csv").exists(), "only the incident's folder is written");
+
+    for command in ["query", "clips"] {
+        let refused = blastscan()
+            .args([command, "--incident", "I-19990101-0000"])
+            .arg(&out)
+            .output()
+            .expect("run");
+        assert_eq!(refused.status.code(), Some(1), "{command}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains("no incident `I-19990101-0000`") && stderr.contains("incidents.csv")
+        );
+    }
 }
