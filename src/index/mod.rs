@@ -72,6 +72,9 @@ pub struct Summary {
     pub detections: usize,
     /// Transients labelled `explosion`.
     pub explosions: usize,
+    /// Incidents they form (see [`Index::incidents`]).
+    #[serde(default)]
+    pub incidents: usize,
 }
 
 /// One input file and what was found in it.
@@ -169,6 +172,8 @@ impl Index {
                 .flat_map(|r| &r.detections)
                 .filter(|d| d.label == Label::Explosion)
                 .count(),
+            // Counted when they are grouped (`link::incidents`).
+            incidents: 0,
         };
         Index {
             schema_version: SCHEMA_VERSION,

@@ -86,6 +86,7 @@ pub fn group(index: &mut Index, settings: IncidentSettings) {
     }
     index.incident_settings = settings;
     index.incidents = incidents.into_iter().map(|(i, _)| i).collect();
+    index.summary.incidents = index.incidents.len();
 }
 
 /// `YYYYMMDD-HHMM` (or `YYYYMMDD`) from an ISO 8601 time as written in the index.

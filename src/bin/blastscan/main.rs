@@ -153,8 +153,8 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         };
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
-            "{line}; the index holds {} files, {:.2} h of audio, {} detections ({} probable explosions); {secs:.1} s{speed}",
-            s.files, s.audio_hours, s.detections, s.explosions,
+            "{line}; the index holds {} files, {:.2} h of audio, {} detections ({} probable explosions in {} incidents); {secs:.1} s{speed}",
+            s.files, s.audio_hours, s.detections, s.explosions, s.incidents,
         );
         let written: Vec<String> = done.written.iter().map(|p| p.display().to_string()).collect();
         eprintln!("wrote {}", written.join(" and "));
