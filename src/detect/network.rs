@@ -81,12 +81,15 @@ impl Network {
     /// Log-odds of an explosion from a patch.
     pub fn log_odds(&self, patch: &[f32; PATCH_LEN]) -> f32 {
         let w = self.width;
-        let h = conv_relu(patch, PATCH_STEPS, SUB_BANDS, &self.w1, &self.b1, w);
+        let first = Conv { w: &self.w1, b: &self.b1, inputs: SUB_BANDS, outputs: w };
+        let second = Conv { w: &self.w2, b: &self.b2, inputs: w, outputs: w };
+        let third = Conv { w: &self.w3, b: &self.b3, inputs: w, outputs: w };
+        let h = conv_relu(patch, PATCH_STEPS, first);
         let h = max_pool(&h, w);
-        let h = conv_relu(&h, PATCH_STEPS / 2, w, &self.w2, &self.b2, w);
+        let h = conv_relu(&h, PATCH_STEPS / 2, second);
         let h = max_pool(&h, w);
         let steps = PATCH_STEPS / 4;
-        let h = conv_relu(&h, steps, w, &self.w3, &self.b3, w);
+        let h = conv_relu(&h, steps, third);
         let mut z = self.bd;
         for c in 0..w {
             let column = h.iter().skip(c).step_by(w);
@@ -97,69 +100,52 @@ impl Network {
     }
 }
 
+/// One convolution's weights (`KERNEL * inputs` rows of `outputs`, see [`Network`]) and
+/// biases.
+#[derive(Debug, Clone, Copy)]
+struct Conv<'a> {
+    w: &'a [f32],
+    b: &'a [f32],
+    inputs: usize,
+    outputs: usize,
+}
+
 /// A "same" convolution over time with zero padding, then ReLU. `x` is `steps x inputs`
 /// (time-major), the result `steps x outputs`.
 ///
 /// On x86-64 CPUs with AVX2 the same code is compiled a second time for them and chosen at
 /// run time: the inner loop runs over the outputs, so wider vectors do the same
 /// additions in the same order and the result is bit for bit the same.
-fn conv_relu(
-    x: &[f32],
-    steps: usize,
-    inputs: usize,
-    w: &[f32],
-    b: &[f32],
-    outputs: usize,
-) -> Vec<f32> {
+fn conv_relu(x: &[f32], steps: usize, conv: Conv) -> Vec<f32> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has just been found to support AVX2, the only requirement of
         // `conv_relu_avx2`.
-        return unsafe { conv_relu_avx2(x, steps, inputs, w, b, outputs) };
+        return unsafe { conv_relu_avx2(x, steps, conv) };
     }
-    conv_relu_portable(x, steps, inputs, w, b, outputs)
+    conv_relu_portable(x, steps, conv)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn conv_relu_avx2(
-    x: &[f32],
-    steps: usize,
-    inputs: usize,
-    w: &[f32],
-    b: &[f32],
-    outputs: usize,
-) -> Vec<f32> {
-    conv_relu_portable(x, steps, inputs, w, b, outputs)
+unsafe fn conv_relu_avx2(x: &[f32], steps: usize, conv: Conv) -> Vec<f32> {
+    conv_relu_portable(x, steps, conv)
 }
 
 #[inline(always)]
-fn conv_relu_portable(
-    x: &[f32],
-    steps: usize,
-    inputs: usize,
-    w: &[f32],
-    b: &[f32],
-    outputs: usize,
-) -> Vec<f32> {
-    match outputs {
-        8 => conv_relu_fixed::<8>(x, steps, inputs, w, b),
-        16 => conv_relu_fixed::<16>(x, steps, inputs, w, b),
-        32 => conv_relu_fixed::<32>(x, steps, inputs, w, b),
-        _ => conv_relu_any(x, steps, inputs, w, b, outputs),
+fn conv_relu_portable(x: &[f32], steps: usize, conv: Conv) -> Vec<f32> {
+    match conv.outputs {
+        8 => conv_relu_fixed::<8>(x, steps, conv),
+        16 => conv_relu_fixed::<16>(x, steps, conv),
+        32 => conv_relu_fixed::<32>(x, steps, conv),
+        _ => conv_relu_any(x, steps, conv),
     }
 }
 
 /// [`conv_relu`] for any number of outputs.
 #[inline(always)]
-fn conv_relu_any(
-    x: &[f32],
-    steps: usize,
-    inputs: usize,
-    w: &[f32],
-    b: &[f32],
-    outputs: usize,
-) -> Vec<f32> {
+fn conv_relu_any(x: &[f32], steps: usize, conv: Conv) -> Vec<f32> {
+    let Conv { w, b, inputs, outputs } = conv;
     let half = KERNEL / 2;
     // Start every output step at the biases, then add each input row's contribution
     // through the weight rows of the kernel offsets it reaches: one pass over the input.
@@ -187,13 +173,8 @@ fn conv_relu_any(
 /// registers. The sums of a step take their terms in the order [`conv_relu_any`] adds
 /// them (input steps rising, then input channels), so both give the same bits.
 #[inline(always)]
-fn conv_relu_fixed<const N: usize>(
-    x: &[f32],
-    steps: usize,
-    inputs: usize,
-    w: &[f32],
-    b: &[f32],
-) -> Vec<f32> {
+fn conv_relu_fixed<const N: usize>(x: &[f32], steps: usize, conv: Conv) -> Vec<f32> {
+    let Conv { w, b, inputs, .. } = conv;
     let half = KERNEL / 2;
     let mut bias = [0.0f32; N];
     bias.copy_from_slice(&b[..N]);
@@ -320,12 +301,13 @@ mod tests {
         for outputs in [8, 16, 32] {
             let w = wave(KERNEL * inputs * outputs, 0.91);
             let b = wave(outputs, 2.1);
-            let general = conv_relu_any(&x, steps, inputs, &w, &b, outputs);
-            let fixed = conv_relu_portable(&x, steps, inputs, &w, &b, outputs);
+            let conv = Conv { w: &w, b: &b, inputs, outputs };
+            let general = conv_relu_any(&x, steps, conv);
+            let fixed = conv_relu_portable(&x, steps, conv);
             assert_eq!(general.len(), steps * outputs);
             assert!(general.iter().zip(&fixed).all(|(a, b)| a.to_bits() == b.to_bits()));
             // The dispatched version (AVX2 where the CPU has it) too.
-            let dispatched = conv_relu(&x, steps, inputs, &w, &b, outputs);
+            let dispatched = conv_relu(&x, steps, conv);
             assert!(general.iter().zip(&dispatched).all(|(a, b)| a.to_bits() == b.to_bits()));
             assert!(general.iter().any(|&v| v > 0.0), "ReLU left something");
         }
