@@ -53,8 +53,16 @@ pub fn group(index: &mut Index, settings: IncidentSettings) {
     let clusters = join(&drafts, settings);
     let mut incidents: Vec<(Incident, Vec<usize>)> =
         clusters.into_iter().map(|members| (incident(&drafts, &members), members)).collect();
-    // In time order, undated last; ties by recording and time in it.
-    let start = |m: &[usize]| m.iter().filter_map(|&i| drafts[i].span).map(|s| s.0).min();
+    // In time order of their firmest members (as their `start`), undated last; ties by
+    // recording and time in it.
+    let start = |m: &[usize]| {
+        let firmest = m.iter().map(|&i| drafts[i].sequence.firmness).min();
+        m.iter()
+            .filter(|&&i| Some(drafts[i].sequence.firmness) == firmest)
+            .filter_map(|&i| drafts[i].span)
+            .map(|s| s.0)
+            .min()
+    };
     incidents.sort_by(|(a, ma), (b, mb)| {
         let (sa, sb) = (start(ma), start(mb));
         (sa.is_none(), sa, &a.recordings)
@@ -398,6 +406,16 @@ mod tests {
         assert_eq!(joined.id, "I-20240313-2315");
         // Its time comes from the firm note.
         assert_eq!(joined.start.as_deref(), Some("2024-03-13T23:15:00"));
+        // Joined, it does not move its incident to midnight: the incident still sorts after
+        // a (loose, so not firm) one at 10:00 that day.
+        let mut morning = note("m.wav", "M", Some("2024-03-13T10:00:00"), &[60.0]);
+        morning.date_source = Some(DateSource::Mtime);
+        let index = grouped(vec![
+            note("a.opus", "A", Some("2024-03-13T23:16:00"), &[60.0]),
+            morning,
+            day_only.clone(),
+        ]);
+        assert_eq!(members(&index), vec![vec!["m.wav"], vec!["a.opus", "day.m4a"]]);
         // Two incidents that day: it cannot tell which, so it stays alone.
         let index = grouped(vec![
             note("a.opus", "A", Some("2024-03-13T23:16:00"), &[60.0]),
