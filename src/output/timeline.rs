@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::index::{Firmness, Incident, Index};
+use crate::index::{Firmness, Incident, Index, Sequence};
 use crate::output::html::escape;
 
 /// Card numbers of the report, by (recording path, incident id): the first shown card of
@@ -169,19 +169,36 @@ fn entry(h: &mut String, incident: &Incident, cards: &CardOf) {
     if !incident.senders.is_empty() {
         let _ = write!(h, "<br>senders: {}", escape(&incident.senders.join(", ")));
     }
-    h.push_str("<br>recordings: ");
-    for (i, path) in incident.recordings.iter().enumerate() {
-        if i > 0 {
-            h.push_str(", ");
+    // Each recording's sequence: how many blasts, when in the recording, how far apart
+    // (a strike's rhythm: a double tap, a salvo).
+    h.push_str("<ul class=\"seqs\">");
+    for seq in &incident.sequences {
+        let name = escape(&seq.recording);
+        let _ = match cards.get(&(seq.recording.clone(), incident.id.clone())) {
+            Some(card) => write!(h, "<li><a href=\"#det-{card}\">{name}</a>: "),
+            None => write!(h, "<li>{name}: "),
+        };
+        let _ = write!(h, "{}", rhythm(seq));
+        if let Some(sender) = &seq.sender {
+            let _ = write!(h, " <span class=\"muted\">({})</span>", escape(sender));
         }
-        match cards.get(&(path.clone(), incident.id.clone())) {
-            Some(card) => {
-                let _ = write!(h, "<a href=\"#det-{card}\">{}</a>", escape(path));
-            }
-            None => h.push_str(&escape(path)),
-        }
+        h.push_str("</li>");
     }
-    h.push_str("</li>");
+    h.push_str("</ul></li>");
+}
+
+/// A sequence in words: `3 blasts from 12.4 s, 6.1 and 6.0 s apart`.
+fn rhythm(seq: &Sequence) -> String {
+    if seq.blasts == 1 {
+        return format!("1 blast at {:.1} s", seq.first_s);
+    }
+    let gaps: Vec<String> = seq.intervals_s.iter().map(|g| format!("{g:.1}")).collect();
+    let gaps = match gaps.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!("{} blasts from {:.1} s, {gaps} s apart", seq.blasts, seq.first_s)
 }
 
 /// Style rules of the timeline, added to the report's.
@@ -198,7 +215,7 @@ text-decoration:none;overflow:hidden}.tl-multi{background:#b3261e;top:0;height:1
 min-width:14px;font-weight:bold}.tl-inline{position:static;display:inline-block;\
 width:14px;margin-left:2px}.tl-f-loose,.tl-f-day{opacity:.6}\
 .incident-list{font-size:13px;padding-left:1.5em;max-height:24em;overflow:auto}\
-.incident-list li{margin:4px 0}.incident-list li:target{background:#fff3c4}";
+.incident-list li{margin:4px 0}.seqs{margin:2px 0;padding-left:1.2em}.incident-list li:target{background:#fff3c4}";
 
 #[cfg(test)]
 mod tests {
@@ -241,6 +258,23 @@ mod tests {
             incident("I-20240314-day", Some("2024-03-14"), &["d.m4a"], Firmness::Day),
             incident("I-undated-1", None, &["u.wav"], Firmness::Undated),
         ];
+        index.incidents[0].sequences = vec![Sequence {
+            recording: "a.opus".into(),
+            sender: None,
+            blasts: 3,
+            first_s: 12.4,
+            last_s: 24.5,
+            intervals_s: vec![6.1, 6.0],
+            first_wall_clock: None,
+            last_wall_clock: None,
+            strongest_confidence: 0.9,
+            firmness: Firmness::Firm,
+        }];
+        let mut hostile = index.incidents[0].sequences[0].clone();
+        hostile.recording = "<x>.opus".into();
+        hostile.sender = Some("<b>Mariam</b>".into());
+        hostile.blasts = 1;
+        index.incidents[0].sequences.push(hostile);
         let cards: CardOf = [(("a.opus".to_string(), "I-20240313-1800".to_string()), 7)].into();
         let mut h = String::new();
         write(&mut h, &index, &cards);
@@ -254,8 +288,11 @@ mod tests {
             "{h}"
         );
         // The list links a recording to its card, and escapes what came from outside.
-        assert!(h.contains("<a href=\"#det-7\">a.opus</a>"), "{h}");
-        assert!(h.contains("&lt;x&gt;.opus") && !h.contains("<x>"), "{h}");
+        assert!(
+            h.contains("<a href=\"#det-7\">a.opus</a>: 3 blasts from 12.4 s, 6.1 and 6.0 s apart"),
+            "{h}"
+        );
+        assert!(h.contains("<li>&lt;x&gt;.opus: 1 blast at 12.4 s") && !h.contains("<x>"), "{h}");
         assert!(!h.contains("<b>Mariam"), "{h}");
     }
 
