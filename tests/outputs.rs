@@ -256,6 +256,9 @@ fn query_and_clips_take_one_incident_and_refuse_an_unknown_one() {
     let rows: Vec<serde_json::Value> = serde_json::from_str(&rows).expect("json rows");
     assert_eq!(rows.len(), blasts);
     assert!(rows.iter().all(|r| r["incident"] == id), "{rows:?}");
+    let table = run_ok(&["query", "--incident", id, "--format", "table"], &[&out]);
+    assert!(table.lines().next().is_some_and(|h| h.contains("incident")), "{table}");
+    assert_eq!(table.lines().filter(|l| l.contains(id)).count(), blasts, "{table}");
 
     run_ok(&["clips", "--incident", id], &[&out]);
     let table = std::fs::read_to_string(out.join("clips").join(id).join("clips.csv"))

@@ -155,7 +155,7 @@ pub fn to_table(rows: &[DetectionRow]) -> String {
             s.to_string()
         }
     };
-    let cells: Vec<[String; 6]> = rows
+    let cells: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             [
@@ -171,11 +171,13 @@ pub fn to_table(rows: &[DetectionRow]) -> String {
                 format!("{:.2}", r.peak_s),
                 format!("{:.2}", r.confidence),
                 r.label.to_string(),
+                r.incident.clone(),
                 cut(&r.transcript_text, 50),
             ]
         })
         .collect();
-    let header = ["recording", "when (estimated)", "peak_s", "conf", "label", "transcript"];
+    let header =
+        ["recording", "when (estimated)", "peak_s", "conf", "label", "incident", "transcript"];
     let mut widths = header.map(|h| h.chars().count());
     for row in &cells {
         for (w, c) in widths.iter_mut().zip(row) {
