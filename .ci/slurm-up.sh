@@ -26,7 +26,9 @@ chown -R munge:munge /etc/munge /run/munge /var/lib/munge /var/log/munge
 chmod 0700 /etc/munge /var/lib/munge /var/log/munge
 chmod 0400 /etc/munge/munge.key
 chmod 0755 /run/munge
-pgrep -x munged >/dev/null || runuser -u munge -- munged || why_not "munged did not start"
+if ! munge -n >/dev/null 2>&1; then
+  runuser -u munge -- munged || why_not "munged did not start"
+fi
 munge -n | unmunge >/dev/null || why_not "munge cannot encode and decode a credential"
 
 # The smallest configuration that schedules jobs: no cgroups (containers often lack
