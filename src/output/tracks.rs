@@ -26,7 +26,7 @@ const MIN_CUE_S: f64 = 2.0;
 pub fn audacity(dets: &[&Detection]) -> String {
     let mut out = String::new();
     for d in dets {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{:.6}\t{:.6}\t{} {:.2}",
             d.start_s,
@@ -34,6 +34,12 @@ pub fn audacity(dets: &[&Detection]) -> String {
             d.label.as_str(),
             d.confidence
         );
+        match &d.incident {
+            Some(id) => {
+                let _ = writeln!(out, " {id}");
+            }
+            None => out.push('\n'),
+        }
     }
     out
 }
@@ -70,6 +76,9 @@ fn clock(seconds: f64, decimal: char) -> String {
 
 fn cue_text(d: &Detection) -> String {
     let mut text = format!("{} (confidence {:.2})", d.label.as_str(), d.confidence);
+    if let Some(id) = &d.incident {
+        let _ = write!(text, ", incident {id}");
+    }
     if let Some(wall) = &d.wall_clock_estimate {
         let _ = write!(text, " about {wall}");
     }
@@ -137,7 +146,7 @@ pub fn write_tracks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::Recording;
+    use crate::index::{Features, Label, Recording};
     use crate::output::names::recording_name;
 
     fn rec(path: &str) -> Recording {
@@ -168,5 +177,26 @@ mod tests {
     fn clock_formats() {
         assert_eq!(clock(3723.4567, ','), "01:02:03,457");
         assert_eq!(clock(0.0, '.'), "00:00:00.000");
+    }
+
+    #[test]
+    fn a_blast_of_an_incident_names_it_in_the_label_and_the_subtitle() {
+        let d = Detection {
+            start_s: 1.5,
+            end_s: 3.0,
+            peak_s: 1.6,
+            label: Label::Explosion,
+            confidence: 0.87,
+            peak_dbfs: -3.0,
+            clipped: false,
+            features: Features::default(),
+            wall_clock_estimate: Some("2024-03-13T23:14:02".into()),
+            transcript: None,
+            incident: Some("I-20240313-2314".into()),
+        };
+        assert_eq!(audacity(&[&d]), "1.500000\t3.000000\texplosion 0.87 I-20240313-2314\n");
+        assert!(srt(&[&d]).contains(
+            "explosion (confidence 0.87), incident I-20240313-2314 about 2024-03-13T23:14:02"
+        ));
     }
 }
