@@ -110,6 +110,10 @@ pub fn model_inputs(features: &Features, profile: &Profile) -> [f32; INPUTS] {
 /// [`profile`] and [`patch`] measure over it.
 pub fn band_background(frames: &[Frame], onset: usize, scratch: &mut Vec<i32>) -> [f32; SUB_BANDS] {
     let before = &frames[..onset];
+    if let Some(window) = before.len().checked_sub(3 + BACKGROUND_FRAMES).map(|s| &before[s..]) {
+        return band_medians(&window[..BACKGROUND_FRAMES]);
+    }
+    // Near the start of a recording: fewer frames, one band at a time.
     let mut background = [0.0f32; SUB_BANDS];
     for (b, bg) in background.iter_mut().enumerate() {
         let second = before.iter().rev().skip(3).take(100).map(|f| f.sub_db[b]);
@@ -186,6 +190,95 @@ pub struct Extent {
     pub peak: usize,
     /// Frame where the tail ends.
     pub end: usize,
+}
+
+/// Frames in a background window (one second).
+const BACKGROUND_FRAMES: usize = 100;
+/// Rows the median network orders: the window padded to a power of two.
+const NETWORK_ROWS: usize = 128;
+
+/// The median of each sub-band over `window` ([`BACKGROUND_FRAMES`] frames), all bands at
+/// once: the same values [`median`] selects band by band (the upper middle one, in
+/// `f32::total_cmp` order), found by a sorting network whose every compare-exchange works
+/// on the 16 bands side by side (Batcher 1968, "Sorting networks and their applications",
+/// odd-even merge sort; Knuth, TAOCP vol. 3, 5.3.4), pruned to the exchanges the median row
+/// depends on. On x86-64 CPUs with AVX2 it runs compiled for them (chosen at run time).
+fn band_medians(window: &[Frame]) -> [f32; SUB_BANDS] {
+    let mut rows = [[i32::MAX; SUB_BANDS]; NETWORK_ROWS];
+    for (row, frame) in rows.iter_mut().zip(window) {
+        *row = frame.sub_db.map(total_order_key);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has just been found to support AVX2, the only requirement of
+        // `exchange_avx2`.
+        unsafe { exchange_avx2(&mut rows, median_network()) };
+        return rows[BACKGROUND_FRAMES / 2].map(from_total_order_key);
+    }
+    exchange(&mut rows, median_network());
+    rows[BACKGROUND_FRAMES / 2].map(from_total_order_key)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn exchange_avx2(rows: &mut [[i32; SUB_BANDS]; NETWORK_ROWS], pairs: &[(u8, u8)]) {
+    exchange(rows, pairs);
+}
+
+/// Applies the compare-exchanges `pairs` to every band (column) of `rows`.
+#[inline(always)]
+fn exchange(rows: &mut [[i32; SUB_BANDS]; NETWORK_ROWS], pairs: &[(u8, u8)]) {
+    for &(a, b) in pairs {
+        let (x, y) = (rows[usize::from(a)], rows[usize::from(b)]);
+        let mut lo = [0i32; SUB_BANDS];
+        let mut hi = [0i32; SUB_BANDS];
+        for band in 0..SUB_BANDS {
+            lo[band] = x[band].min(y[band]);
+            hi[band] = x[band].max(y[band]);
+        }
+        rows[usize::from(a)] = lo;
+        rows[usize::from(b)] = hi;
+    }
+}
+
+/// The compare-exchanges of Batcher's odd-even merge sort of [`NETWORK_ROWS`] rows that row
+/// `BACKGROUND_FRAMES / 2` depends on, in order; built once.
+fn median_network() -> &'static [(u8, u8)] {
+    static PAIRS: std::sync::OnceLock<Vec<(u8, u8)>> = std::sync::OnceLock::new();
+    PAIRS.get_or_init(|| {
+        let n = NETWORK_ROWS;
+        let mut all = Vec::new();
+        let mut p = 1;
+        while p < n {
+            let mut k = p;
+            while k >= 1 {
+                let mut j = k % p;
+                while j + k < n {
+                    for i in 0..k.min(n - j - k) {
+                        if (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                            all.push(((i + j) as u8, (i + j + k) as u8));
+                        }
+                    }
+                    j += 2 * k;
+                }
+                k /= 2;
+            }
+            p *= 2;
+        }
+        // Backwards from the median row: keep an exchange if it touches a row that matters.
+        let mut needed = [false; NETWORK_ROWS];
+        needed[BACKGROUND_FRAMES / 2] = true;
+        let mut kept: Vec<(u8, u8)> = Vec::new();
+        for &(a, b) in all.iter().rev() {
+            if needed[usize::from(a)] || needed[usize::from(b)] {
+                needed[usize::from(a)] = true;
+                needed[usize::from(b)] = true;
+                kept.push((a, b));
+            }
+        }
+        kept.reverse();
+        kept
+    })
 }
 
 /// The median of `values` (the upper middle one of an even count), `None` if there are
@@ -314,6 +407,30 @@ fn tail_end(frames: &[Frame], from: usize, quiet: impl Fn(&Frame) -> bool) -> us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_band_medians_of_the_network_are_those_of_the_selection() {
+        let mut state = 99u32;
+        let mut next = || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            // Coarse values, so ties are common, with negative and positive dB.
+            ((state >> 20) % 200) as f32 * 0.5 - 60.0
+        };
+        let network = median_network();
+        assert!(network.len() < 1471, "pruned below the full network's 1471: {}", network.len());
+        for _ in 0..50 {
+            let frames: Vec<Frame> = (0..BACKGROUND_FRAMES + 10)
+                .map(|_| Frame::with_sub_db(std::array::from_fn(|_| next())))
+                .collect();
+            let onset = frames.len() - 7;
+            let fast = band_background(&frames, onset, &mut Vec::new());
+            for (b, &got) in fast.iter().enumerate() {
+                let second = frames[..onset].iter().rev().skip(3).take(100).map(|f| f.sub_db[b]);
+                let want = median(second, &mut Vec::new()).expect("values");
+                assert_eq!(got.to_bits(), want.to_bits(), "band {b}");
+            }
+        }
+    }
 
     #[test]
     fn the_median_is_the_middle_value_in_total_order() {
