@@ -58,7 +58,9 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// A frame with these sub-band levels in dB (and the linear powers that go with them).
+    /// A frame with these sub-band levels in dB (and the linear powers that go with them),
+    /// for tests.
+    #[cfg(test)]
     pub fn with_sub_db(sub_db: [f32; SUB_BANDS]) -> Self {
         Frame { sub_db, sub_power: sub_db.map(from_db), ..Frame::default() }
     }

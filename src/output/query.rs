@@ -59,13 +59,7 @@ impl Query {
     /// Checks what the query names against `index`: an incident it does not hold is an
     /// error, not an empty answer.
     pub fn check_against(&self, index: &Index) -> Result<(), Error> {
-        match &self.incident {
-            Some(id) if !index.incidents.iter().any(|i| &i.id == id) => Err(Error::Usage(format!(
-                "this index has no incident `{id}`; incidents.csv in the output folder lists them ({} in all)",
-                index.incidents.len()
-            ))),
-            _ => Ok(()),
-        }
+        self.incident.as_deref().map_or(Ok(()), |id| check_incident(index, id))
     }
 
     fn matches(&self, rec: &Recording, d: &Detection, zone: Option<&str>) -> bool {
@@ -103,6 +97,17 @@ impl Query {
         }
         true
     }
+}
+
+/// An incident id given on the command line (`query`, `clips`) must be one `index` holds.
+pub fn check_incident(index: &Index, id: &str) -> Result<(), Error> {
+    if index.incidents.iter().any(|i| i.id == id) {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "this index has no incident `{id}`; incidents.csv in the output folder lists them ({} in all)",
+        index.incidents.len()
+    )))
 }
 
 /// The first instant after `--to`: a date includes its whole day, a time without

@@ -242,9 +242,11 @@ fn page(
         let _ = write!(h, "<p class=\"warn\" id=\"time-note\">Note: {}.</p>", escape(note));
     }
     let mut first_card = timeline::CardOf::new();
-    for c in sections.iter().flat_map(|(rec, cards)| cards.iter().map(move |c| (rec, c))) {
-        if let Some(id) = &c.1.det.incident {
-            first_card.entry((c.0.path.clone(), id.clone())).or_insert(c.1.id);
+    for (rec, cards) in sections {
+        for card in cards {
+            if let Some(id) = &card.det.incident {
+                first_card.entry((rec.path.clone(), id.clone())).or_insert(card.id);
+            }
         }
     }
     timeline::write(&mut h, index, &first_card);

@@ -1,6 +1,8 @@
 //! One detection as a table row: the single flattening of a [`Detection`] and its
 //! [`Recording`] behind `detections.csv` and `query`.
 
+use std::borrow::Borrow;
+
 use serde::Serialize;
 
 use crate::index::{Detection, Label, Recording};
@@ -145,19 +147,19 @@ pub fn spreadsheet_safe(text: &str) -> String {
 /// Rows as CSV with a header (even when there are none), defused for spreadsheets.
 pub fn to_csv<'a>(rows: impl IntoIterator<Item = &'a DetectionRow>) -> Result<Vec<u8>, csv::Error> {
     let mut out = Vec::new();
-    write_csv(&mut out, rows.into_iter().cloned())?;
+    write_csv(&mut out, rows)?;
     Ok(out)
 }
 
 /// [`to_csv`] streamed into `out`, row by row.
 pub fn write_csv(
     out: impl std::io::Write,
-    rows: impl IntoIterator<Item = DetectionRow>,
+    rows: impl IntoIterator<Item = impl Borrow<DetectionRow>>,
 ) -> Result<(), csv::Error> {
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     w.write_record(COLUMNS)?;
     for row in rows {
-        w.serialize(row.defused())?;
+        w.serialize(row.borrow().defused())?;
     }
     w.flush()?;
     Ok(())

@@ -324,8 +324,7 @@ fn run_clips(args: &ClipsArgs) -> Result<ExitCode, Error> {
     let index = load_index(&args.out)?;
     let mut dir = args.out.join("clips");
     if let Some(id) = &args.incident {
-        let q = query::Query { incident: Some(id.clone()), ..query::Query::default() };
-        q.check_against(&index)?;
+        query::check_incident(&index, id)?;
         dir = dir.join(names::sanitise(id));
     }
     let opts = clips::ClipOptions {
