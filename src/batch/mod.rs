@@ -19,7 +19,7 @@ use std::time::Duration;
 use crate::batch::pipeline::{scan_with, Incremental, RunCounts, ScanConfig};
 use crate::batch::store::Store;
 use crate::error::Error;
-use crate::index::{FileId, IncidentSettings, Input, Warning};
+use crate::index::{FileId, IncidentOverrides, IncidentSettings, Input, Warning};
 use crate::index::{Index, Recording};
 use crate::link::{incidents, link, LinkConfig};
 
@@ -159,13 +159,13 @@ pub type MergeReport = Vec<(PathBuf, usize, usize)>;
 
 /// Unions output folders into `out`: their stored results and their indexes (`out`'s own
 /// index, if any, first; later folders win for the same recording). All must come from
-/// the same detector. Incidents are grouped again over the union, with `incidents` or,
-/// when `None`, the settings of the first index. The merge of N shards equals one run over
+/// the same detector. Incidents are grouped again over the union, with the settings of the
+/// first index where `incidents` gives none. The merge of N shards equals one run over
 /// everything.
 pub fn merge(
     folders: &[PathBuf],
     out: &Path,
-    incidents: Option<IncidentSettings>,
+    incidents: IncidentOverrides,
     views: &dyn Views,
 ) -> Result<(Index, MergeReport), Error> {
     store::prepare_out_dir(out)?;
@@ -204,7 +204,7 @@ pub fn merge(
     };
     let (detector, fingerprint, timezone) =
         (first.detector, first.fingerprint.clone(), first.timezone.clone());
-    let settings = incidents.unwrap_or(first.incident_settings);
+    let settings = incidents.over(first.incident_settings);
     let mut by_recording: BTreeMap<(String, Option<String>), Recording> = BTreeMap::new();
     let mut warnings = Vec::new();
     for (_, index) in indexes {

@@ -22,6 +22,26 @@ impl Default for IncidentSettings {
     }
 }
 
+/// Grouping settings given for a run, each over a base where it is not given: the
+/// defaults for a scan, the first index's settings for a merge.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct IncidentOverrides {
+    /// [`IncidentSettings::sequence_gap_s`], if given.
+    pub sequence_gap_s: Option<f64>,
+    /// [`IncidentSettings::tolerance_s`], if given.
+    pub tolerance_s: Option<f64>,
+}
+
+impl IncidentOverrides {
+    /// `base` with the settings given here.
+    pub fn over(self, base: IncidentSettings) -> IncidentSettings {
+        IncidentSettings {
+            sequence_gap_s: self.sequence_gap_s.unwrap_or(base.sequence_gap_s),
+            tolerance_s: self.tolerance_s.unwrap_or(base.tolerance_s),
+        }
+    }
+}
+
 /// How firmly a sequence or incident is placed in time, from its recordings' dates.
 /// Ordered from firmest to weakest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -124,4 +144,17 @@ pub struct Incident {
     pub chats: Vec<String>,
     /// Its sequences, in time order.
     pub sequences: Vec<Sequence>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_not_given_keeps_the_base() {
+        let base = IncidentSettings { sequence_gap_s: 30.0, tolerance_s: 600.0 };
+        let given = IncidentOverrides { sequence_gap_s: Some(90.0), tolerance_s: None };
+        assert_eq!(given.over(base), IncidentSettings { sequence_gap_s: 90.0, tolerance_s: 600.0 });
+        assert_eq!(IncidentOverrides::default().over(base), base);
+    }
 }

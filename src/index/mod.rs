@@ -14,7 +14,7 @@ mod incident;
 mod provenance;
 
 pub use detection::{Detection, DetectorParams, Features, Label, OnsetParams, TranscriptLink};
-pub use incident::{Firmness, Incident, IncidentSettings, Sequence};
+pub use incident::{Firmness, Incident, IncidentOverrides, IncidentSettings, Sequence};
 pub use provenance::{Anchor, DateSource, ErrorKind, FileId, Input, Warning};
 
 /// Version of the `index.json` layout.

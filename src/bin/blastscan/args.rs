@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use blastscan::batch::pipeline::{self, ScanConfig};
 use blastscan::detect::model;
 use blastscan::detect::DetectorParams;
-use blastscan::index::IncidentSettings;
+use blastscan::index::IncidentOverrides;
 use blastscan::link::dates;
 use blastscan::{eval, Error};
 
@@ -84,24 +84,18 @@ pub(crate) struct IncidentArgs {
 }
 
 impl IncidentArgs {
-    /// `base` with the flags given applied, checked.
-    pub(crate) fn settings(&self, base: IncidentSettings) -> Result<IncidentSettings, Error> {
-        let check = |value: Option<f64>, flag: &str, default: f64| match value {
+    /// The flags given, checked.
+    pub(crate) fn overrides(&self) -> Result<IncidentOverrides, Error> {
+        let check = |value: Option<f64>, flag: &str| match value {
             Some(v) if !(v.is_finite() && v >= 0.0) => {
                 Err(Error::Usage(format!("{flag} must be a number of seconds, 0 or more")))
             }
-            Some(v) => Ok(v),
-            None => Ok(default),
+            _ => Ok(value),
         };
-        Ok(IncidentSettings {
-            sequence_gap_s: check(self.sequence_gap, "--sequence-gap", base.sequence_gap_s)?,
-            tolerance_s: check(self.incident_tolerance, "--incident-tolerance", base.tolerance_s)?,
+        Ok(IncidentOverrides {
+            sequence_gap_s: check(self.sequence_gap, "--sequence-gap")?,
+            tolerance_s: check(self.incident_tolerance, "--incident-tolerance")?,
         })
-    }
-
-    /// Whether any flag was given.
-    pub(crate) fn given(&self) -> bool {
-        self.sequence_gap.is_some() || self.incident_tolerance.is_some()
     }
 }
 

@@ -76,7 +76,7 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
         timezone: args.timezone,
         sent_at_start: args.sent_at_start,
     };
-    let incidents = args.incidents.settings(IncidentSettings::default())?;
+    let incidents = args.incidents.overrides()?.over(IncidentSettings::default());
     let job =
         batch::Batch { inputs: args.inputs.clone(), out: args.out.clone(), scan, link, incidents };
     let _ = ctrlc::set_handler(|| {
@@ -171,10 +171,7 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode, Error> {
 }
 
 fn run_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
-    let incidents = match args.incidents.given() {
-        true => Some(args.incidents.settings(IncidentSettings::default())?),
-        false => None,
-    };
+    let incidents = args.incidents.overrides()?;
     let (merged, report) = batch::merge(&args.stores, &args.out, incidents, &export::Tables)?;
     for (dir, recordings, copied) in report {
         eprintln!("{}: {recordings} recordings, {copied} stored results copied", dir.display());
