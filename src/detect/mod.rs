@@ -11,6 +11,7 @@ pub mod model;
 pub mod network;
 pub mod onset;
 pub mod opus;
+pub mod pcm;
 pub mod resample;
 pub mod salvage;
 pub mod stft;
@@ -173,7 +174,10 @@ impl Detector {
         });
         let last = self.first_frame + self.frames.len() as u64;
         while let Some(&onset) = self.pending.front() {
-            if onset + LOOKAHEAD as u64 > last {
+            // `classify` reads frames up to and including onset + LOOKAHEAD: wait for all of
+            // them, or the window (and the measured tail) would depend on where the decoder's
+            // packets happen to end.
+            if onset + LOOKAHEAD as u64 >= last {
                 break;
             }
             self.pending.pop_front();
@@ -399,6 +403,42 @@ mod tests {
             let whole = DEFAULT_MODEL.confidence(inputs, patch);
             assert_eq!(x.confidence, whole, "at {} s", x.start_s);
             assert_eq!(x.label, Label::for_confidence(whole, DetectorParams::default().threshold));
+        }
+    }
+
+    /// Decoders hand over packets of any size (Symphonia's WAV reader, the direct one,
+    /// 960-sample Opus frames): what is reported must not depend on them.
+    #[test]
+    fn reports_do_not_depend_on_how_the_stream_is_cut() {
+        let rate = 16000;
+        let mut track = wind(rate, 40.0, 0.01, 9);
+        for (at, seed) in [(3.0, 1), (9.5, 2), (30.0, 4)] {
+            mix(&mut track, &blast(rate, Distance::Near, 0.6, seed), at, rate);
+        }
+        // And a burst whose tail outlasts the detector's look-ahead: its measured end is
+        // where the look-ahead stops, which must not move with the packet size.
+        let mut state = 7u32;
+        let long_tail: Vec<f32> = (0..rate as usize * 8)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let noise = state as f32 / u32::MAX as f32 - 0.5;
+                noise * (-(i as f32) / rate as f32 / 2.0).exp()
+            })
+            .collect();
+        mix(&mut track, &long_tail, 17.25, rate);
+        let run = |chunk: usize| {
+            let mut d = Detector::new(rate, DetectorParams::default(), *DEFAULT_MODEL);
+            for c in track.chunks(chunk) {
+                d.push(c);
+            }
+            d.finish()
+        };
+        let whole = run(track.len());
+        assert!(whole.len() >= 4, "{whole:#?}");
+        for chunk in [37, 960, 1000, 4096, 6000, 65536] {
+            assert_eq!(run(chunk), whole, "pushed {chunk} samples at a time");
         }
     }
 
