@@ -12,6 +12,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -24,8 +25,8 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
-use crate::detect::opus;
 use crate::detect::salvage::{self, Source};
+use crate::detect::{opus, pcm};
 use crate::error::FileError;
 
 /// What the container says about the audio track.
@@ -55,9 +56,7 @@ fn codecs() -> &'static CodecRegistry {
 
 /// A streaming decoder for one recording.
 pub struct Decoder {
-    format: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
-    track_id: u32,
+    backend: Backend,
     info: AudioInfo,
     interleaved: Vec<f32>,
     skipped_packets: u64,
@@ -73,6 +72,14 @@ pub struct Decoder {
     links: VecDeque<(u64, u64)>,
     /// The rate Opus is decoded at, when not its own.
     opus_rate: Option<u32>,
+}
+
+/// Where the samples come from.
+enum Backend {
+    /// Symphonia's container reader and codec (or the libopus adapter).
+    Symphonia { format: Box<dyn FormatReader>, decoder: Box<dyn AudioDecoder>, track_id: u32 },
+    /// The direct PCM WAV reader ([`crate::detect::pcm`]).
+    Pcm(pcm::Reader),
 }
 
 /// AAC encoders prime the decoder with 1024 frames (one AAC-LC frame) that an MP4 edit list
@@ -118,13 +125,11 @@ impl Decoder {
         };
         let mended = source.mended.clone();
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_string);
-        let (format, decoder, track_id, info) = open_stream(source, ext.as_deref(), opus_rate)?;
+        let (backend, info) = open_backend(source, ext.as_deref(), opus_rate)?;
         let skip_frames = if info.codec == "aac" { AAC_PRIMING_FRAMES } else { 0 };
         let mut opened = Decoder {
             skip_frames,
-            format,
-            decoder,
-            track_id,
+            backend,
             info,
             interleaved: Vec::new(),
             skipped_packets: 0,
@@ -149,7 +154,7 @@ impl Decoder {
             .and_then(|source| open_stream(source, self.ext.as_deref(), self.opus_rate));
         match opened {
             Ok((format, decoder, track_id, _)) => {
-                (self.format, self.decoder, self.track_id) = (format, decoder, track_id);
+                self.backend = Backend::Symphonia { format, decoder, track_id };
                 true
             }
             Err(e) => {
@@ -178,8 +183,31 @@ impl Decoder {
     /// Replaces `out` with the next chunk of mono samples. Returns `Ok(false)` at the end.
     pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, FileError> {
         out.clear();
+        if self.finished {
+            return Ok(false);
+        }
+        if let Backend::Pcm(reader) = &mut self.backend {
+            match reader.next_frames(&mut self.interleaved) {
+                Ok(true) => {
+                    downmix_into(&self.interleaved, usize::from(self.info.channels), out);
+                    return Ok(true);
+                }
+                Ok(false) => {}
+                Err(e) => self.note(format!("the stream ended early: {e}")),
+            }
+            self.finished = true;
+            return Ok(false);
+        }
+        self.next_packet_chunk(out)
+    }
+
+    /// [`Self::next_chunk`] from Symphonia: one decoded packet.
+    fn next_packet_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, FileError> {
         while !self.finished {
-            let packet = match self.format.next_packet() {
+            let Backend::Symphonia { format, decoder, track_id } = &mut self.backend else {
+                break;
+            };
+            let packet = match format.next_packet() {
                 Ok(Some(packet)) => packet,
                 Ok(None) if self.next_link() => continue,
                 Ok(None) => break,
@@ -199,10 +227,10 @@ impl Decoder {
                     break;
                 }
             };
-            if packet.track_id != self.track_id {
+            if packet.track_id != *track_id {
                 continue;
             }
-            let buf = match self.decoder.decode(&packet) {
+            let buf = match decoder.decode(&packet) {
                 Ok(buf) => buf,
                 Err(SymError::DecodeError(msg)) | Err(SymError::Unsupported(msg)) => {
                     self.skipped_packets += 1;
@@ -264,6 +292,27 @@ impl Decoder {
 }
 
 type Stream = (Box<dyn FormatReader>, Box<dyn AudioDecoder>, u32, AudioInfo);
+
+/// The direct reader for a PCM WAV it handles ([`crate::detect::pcm`]), Symphonia for
+/// everything else.
+fn open_backend(
+    mut source: Source,
+    ext: Option<&str>,
+    opus_rate: Option<u32>,
+) -> Result<(Backend, AudioInfo), FileError> {
+    if let Some(layout) = pcm::probe(&mut source)? {
+        let info = AudioInfo {
+            sample_rate: layout.sample_rate,
+            source_rate: layout.sample_rate,
+            channels: layout.channels,
+            codec: layout.encoding.codec_name().to_string(),
+        };
+        return Ok((Backend::Pcm(pcm::Reader::new(source, layout)?), info));
+    }
+    source.seek(SeekFrom::Start(0))?;
+    let (format, decoder, track_id, info) = open_stream(source, ext, opus_rate)?;
+    Ok((Backend::Symphonia { format, decoder, track_id }, info))
+}
 
 /// Probes a byte source and prepares a decoder for its first audio track.
 fn open_stream(
@@ -338,5 +387,76 @@ mod tests {
         let mut out = Vec::new();
         downmix_into(&[1.0, 0.0, 0.5, 0.5, f32::NAN, 1.0], 2, &mut out);
         assert_eq!(out, vec![0.5, 0.5, 0.0]);
+    }
+
+    fn all_samples(mut decoder: Decoder) -> Vec<f32> {
+        let (mut chunk, mut all) = (Vec::new(), Vec::new());
+        while decoder.next_chunk(&mut chunk).expect("decodes") {
+            all.extend_from_slice(&chunk);
+        }
+        all
+    }
+
+    /// The same file through Symphonia, bypassing the direct PCM reader.
+    fn through_symphonia(path: &Path) -> (Vec<f32>, AudioInfo) {
+        let source = Source::open(path).expect("opens");
+        let (format, decoder, track_id, info) =
+            open_stream(source, Some("wav"), None).expect("probes");
+        let backend = Backend::Symphonia { format, decoder, track_id };
+        let mut opened = Decoder::open(path).expect("opens");
+        (opened.backend, opened.info) = (backend, info.clone());
+        (all_samples(opened), info)
+    }
+
+    /// Every layout the direct reader takes gives Symphonia's samples to the bit, and the
+    /// same description of the audio.
+    #[test]
+    fn the_direct_wav_reader_matches_symphonia_to_the_bit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let layouts = [
+            (1u16, 16u16, hound::SampleFormat::Int, 48000u32),
+            (2, 16, hound::SampleFormat::Int, 44100),
+            (1, 24, hound::SampleFormat::Int, 48000),
+            (3, 24, hound::SampleFormat::Int, 16000),
+            (1, 32, hound::SampleFormat::Float, 16000),
+            (2, 32, hound::SampleFormat::Float, 8000),
+        ];
+        for (n, &(channels, bits, sample_format, rate)) in layouts.iter().enumerate() {
+            let path = dir.path().join(format!("{n}.wav"));
+            let spec = hound::WavSpec {
+                channels,
+                sample_rate: rate,
+                bits_per_sample: bits,
+                sample_format,
+            };
+            let mut w = hound::WavWriter::create(&path, spec).expect("writes");
+            let full = f64::from((1u32 << (bits - 1)) - 1);
+            for i in 0..(rate as usize / 3) * usize::from(channels) {
+                let x = ((i as f64 * 0.37).sin() * 0.9 + ((i * 7919) % 113) as f64 / 1130.0)
+                    .clamp(-1.0, 1.0);
+                let written = match (sample_format, bits) {
+                    (hound::SampleFormat::Float, _) => w.write_sample(x as f32),
+                    (_, 16) => w.write_sample((x * full) as i16),
+                    _ => w.write_sample((x * full) as i32),
+                };
+                written.expect("writes");
+            }
+            w.finalize().expect("finalises");
+            let direct = Decoder::open(&path).expect("opens");
+            assert!(matches!(direct.backend, Backend::Pcm(_)), "layout {n} takes the direct path");
+            let direct_info = direct.info().clone();
+            let fast = all_samples(direct);
+            let (slow, info) = through_symphonia(&path);
+            assert_eq!(direct_info, info, "layout {n}");
+            assert_eq!(fast.len(), slow.len(), "layout {n}");
+            let differing =
+                fast.iter().zip(&slow).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+            assert_eq!(
+                differing,
+                0,
+                "layout {n}: {differing} samples differ, first {:?}",
+                fast.iter().zip(&slow).find(|(a, b)| a != b)
+            );
+        }
     }
 }
