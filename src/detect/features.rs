@@ -24,7 +24,7 @@
 //!
 //! They are combined by the [`crate::detect::classify::Model`] into the `confidence`.
 
-use crate::detect::stft::{from_db, power_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
+use crate::detect::stft::{from_db, powers_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
 use crate::index::Features;
 
 /// Frames kept before an onset to measure the background (1.5 s).
@@ -150,10 +150,13 @@ pub fn patch(
         let Some(window) = first.and_then(|a| frames.get(a..a + PATCH_STEP_FRAMES)) else {
             continue;
         };
-        for (b, &bg) in background.iter().enumerate() {
-            let mean =
-                window.iter().map(|f| f.sub_power[b]).sum::<f32>() / PATCH_STEP_FRAMES as f32;
-            out[t * SUB_BANDS + b] = ((power_db(mean) - bg).clamp(-20.0, 60.0)) / 20.0;
+        let means: [f32; SUB_BANDS] = std::array::from_fn(|b| {
+            window.iter().map(|f| f.sub_power[b]).sum::<f32>() / PATCH_STEP_FRAMES as f32
+        });
+        for ((cell, db), &bg) in
+            out[t * SUB_BANDS..][..SUB_BANDS].iter_mut().zip(powers_db(&means)).zip(background)
+        {
+            *cell = ((db - bg).clamp(-20.0, 60.0)) / 20.0;
         }
     }
     out
@@ -169,10 +172,10 @@ pub fn profile(frames: &[Frame], onset: usize, background: &[f32; SUB_BANDS]) ->
         let to = (onset as i64 + z).clamp(0, frames.len() as i64) as usize;
         // Past the end of the recording the window repeats the onset frame.
         let window = if from < to { &frames[from..to] } else { &frames[onset..onset + 1] };
-        for b in 0..SUB_BANDS {
-            let mean = window.iter().map(|f| f.sub_power[b]).sum::<f32>() / window.len() as f32;
-            level[w * SUB_BANDS + b] = power_db(mean);
-        }
+        let means: [f32; SUB_BANDS] = std::array::from_fn(|b| {
+            window.iter().map(|f| f.sub_power[b]).sum::<f32>() / window.len() as f32
+        });
+        level[w * SUB_BANDS..][..SUB_BANDS].copy_from_slice(&powers_db(&means));
     }
     let top = level.iter().copied().fold(f32::MIN, f32::max);
     let mut p = Profile::default();
