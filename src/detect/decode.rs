@@ -187,9 +187,15 @@ impl Decoder {
             return Ok(false);
         }
         if let Backend::Pcm(reader) = &mut self.backend {
-            match reader.next_frames(&mut self.interleaved) {
+            // Mono integer samples are already what downmixing would give (and finite).
+            let direct =
+                reader.layout().channels == 1 && reader.layout().encoding != pcm::Encoding::F32;
+            let target = if direct { &mut *out } else { &mut self.interleaved };
+            match reader.next_frames(target) {
                 Ok(true) => {
-                    downmix_into(&self.interleaved, usize::from(self.info.channels), out);
+                    if !direct {
+                        downmix_into(&self.interleaved, usize::from(self.info.channels), out);
+                    }
                     return Ok(true);
                 }
                 Ok(false) => {}

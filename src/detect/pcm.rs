@@ -176,6 +176,11 @@ impl Reader {
         Ok(Reader { source, layout, left: layout.data_len, bytes: Vec::new() })
     }
 
+    /// What is being read.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
     /// Replaces `out` with the next whole frames, interleaved. Returns false at the end (of
     /// the `data` chunk or of the file: a partial last frame is dropped).
     pub fn next_frames(&mut self, out: &mut Vec<f32>) -> std::io::Result<bool> {
