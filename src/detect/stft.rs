@@ -166,7 +166,7 @@ impl Stft {
             *p = c.norm_sqr() * self.norm;
         }
         let power = &self.power;
-        let band_sum = |(a, b): (usize, usize)| power[a..b].iter().sum::<f32>();
+        let band_sum = |(a, b): (usize, usize)| lane_sum(&power[a..b]);
         let (lo, hi) = self.analysed_bins;
         let [b0, b1, b2, b3, total] = [
             band_sum(self.band_bins[0]),
@@ -192,6 +192,22 @@ impl Stft {
         self.prev_flux_db = sub_db;
         Frame { level_db, band_db: [b0, b1, b2, b3], flux_db, sub_db, sub_power }
     }
+}
+
+/// Sum of `values` over eight running partial sums: one chain of dependent adds per band
+/// (122 bins for the whole band) was most of a frame's own cost. Rounds differently from a
+/// left-to-right sum, by about one part in 10^7.
+#[inline(always)]
+fn lane_sum(values: &[f32]) -> f32 {
+    let (chunks, rest) = values.as_chunks::<8>();
+    let mut lanes = [0.0f32; 8];
+    for chunk in chunks {
+        for (lane, v) in lanes.iter_mut().zip(chunk) {
+            *lane += v;
+        }
+    }
+    let s = [lanes[0] + lanes[4], lanes[1] + lanes[5], lanes[2] + lanes[6], lanes[3] + lanes[7]];
+    (s[0] + s[2]) + (s[1] + s[3]) + rest.iter().sum::<f32>()
 }
 
 /// Power to dB with a floor.
