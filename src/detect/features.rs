@@ -139,7 +139,33 @@ pub const PATCH_LEN: usize = PATCH_STEPS * SUB_BANDS;
 /// transient says whether it is speech (Piczak 2015 reads log-mel patches the same way;
 /// here the bands are the detector's own, so no second spectrum is computed). Steps
 /// outside the recording are at the background (0).
+///
+/// Like [`profile`], compiled a second time for AVX2 and chosen at run time (same bits).
 pub fn patch(
+    frames: &[Frame],
+    onset: usize,
+    background: &[f32; SUB_BANDS],
+) -> Box<[f32; PATCH_LEN]> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has just been found to support AVX2, the only requirement.
+        return unsafe { patch_avx2(frames, onset, background) };
+    }
+    patch_portable(frames, onset, background)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn patch_avx2(
+    frames: &[Frame],
+    onset: usize,
+    background: &[f32; SUB_BANDS],
+) -> Box<[f32; PATCH_LEN]> {
+    patch_portable(frames, onset, background)
+}
+
+#[inline(always)]
+fn patch_portable(
     frames: &[Frame],
     onset: usize,
     background: &[f32; SUB_BANDS],
@@ -150,9 +176,7 @@ pub fn patch(
         let Some(window) = first.and_then(|a| frames.get(a..a + PATCH_STEP_FRAMES)) else {
             continue;
         };
-        let means: [f32; SUB_BANDS] = std::array::from_fn(|b| {
-            window.iter().map(|f| f.sub_power[b]).sum::<f32>() / PATCH_STEP_FRAMES as f32
-        });
+        let means = sub_power_sums(window).map(|sum| sum / PATCH_STEP_FRAMES as f32);
         for ((cell, db), &bg) in
             out[t * SUB_BANDS..][..SUB_BANDS].iter_mut().zip(powers_db(&means)).zip(background)
         {
@@ -162,9 +186,43 @@ pub fn patch(
     out
 }
 
+/// Each sub-band's linear power summed over `frames`, in frame order. One pass over the
+/// frames with all sixteen sums side by side (vector code), not a strided pass per band;
+/// each sum adds the same values in the same order, so the result is the same.
+#[inline(always)]
+fn sub_power_sums(frames: &[Frame]) -> [f32; SUB_BANDS] {
+    let mut sums = [0.0f32; SUB_BANDS];
+    for f in frames {
+        for (sum, p) in sums.iter_mut().zip(&f.sub_power) {
+            *sum += p;
+        }
+    }
+    sums
+}
+
 /// Measures the [`Profile`] of the transient whose onset is `frames[onset]`, over the
 /// [`band_background`] before it.
+///
+/// On x86-64 CPUs with AVX2 this is compiled a second time for them and chosen at run time:
+/// eight dB values per instruction instead of four, the same arithmetic in the same order
+/// (no fused multiply-adds), so the same bits.
 pub fn profile(frames: &[Frame], onset: usize, background: &[f32; SUB_BANDS]) -> Profile {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has just been found to support AVX2, the only requirement.
+        return unsafe { profile_avx2(frames, onset, background) };
+    }
+    profile_portable(frames, onset, background)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn profile_avx2(frames: &[Frame], onset: usize, background: &[f32; SUB_BANDS]) -> Profile {
+    profile_portable(frames, onset, background)
+}
+
+#[inline(always)]
+fn profile_portable(frames: &[Frame], onset: usize, background: &[f32; SUB_BANDS]) -> Profile {
     let cells = SUB_BANDS * PROFILE_WINDOWS.len();
     let mut level = [0.0f32; SUB_BANDS * 8];
     for (w, &(a, z)) in PROFILE_WINDOWS.iter().enumerate() {
@@ -172,9 +230,7 @@ pub fn profile(frames: &[Frame], onset: usize, background: &[f32; SUB_BANDS]) ->
         let to = (onset as i64 + z).clamp(0, frames.len() as i64) as usize;
         // Past the end of the recording the window repeats the onset frame.
         let window = if from < to { &frames[from..to] } else { &frames[onset..onset + 1] };
-        let means: [f32; SUB_BANDS] = std::array::from_fn(|b| {
-            window.iter().map(|f| f.sub_power[b]).sum::<f32>() / window.len() as f32
-        });
+        let means = sub_power_sums(window).map(|sum| sum / window.len() as f32);
         level[w * SUB_BANDS..][..SUB_BANDS].copy_from_slice(&powers_db(&means));
     }
     let top = level.iter().copied().fold(f32::MIN, f32::max);
@@ -432,6 +488,46 @@ mod tests {
                 let want = median(second, &mut Vec::new()).expect("values");
                 assert_eq!(got.to_bits(), want.to_bits(), "band {b}");
             }
+        }
+    }
+
+    /// The AVX2 builds of `profile` and `patch` give the portable builds' bits.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_vector_builds_match_the_portable_ones_to_the_bit() {
+        assert!(std::arch::is_x86_feature_detected!("avx2"), "this test needs an AVX2 CPU");
+        let mut state = 5u32;
+        let mut next = || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 8) as f32 / 65_536.0 * 0.8 - 120.0
+        };
+        let frames: Vec<Frame> =
+            (0..600).map(|_| Frame::with_sub_db(std::array::from_fn(|_| next()))).collect();
+        for onset in [0, 1, 130, 300, 599] {
+            let background = band_background(&frames, onset, &mut Vec::new());
+            // SAFETY: AVX2 was asserted above.
+            let (vector, portable) = unsafe {
+                (
+                    profile_avx2(&frames, onset, &background),
+                    profile_portable(&frames, onset, &background),
+                )
+            };
+            assert_eq!(
+                vector.0.map(f32::to_bits),
+                portable.0.map(f32::to_bits),
+                "profile at {onset}"
+            );
+            // SAFETY: as above.
+            let (vector, portable) = unsafe {
+                (
+                    patch_avx2(&frames, onset, &background),
+                    patch_portable(&frames, onset, &background),
+                )
+            };
+            assert!(
+                vector.iter().zip(portable.iter()).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "patch at {onset}"
+            );
         }
     }
 
