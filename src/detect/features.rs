@@ -24,7 +24,7 @@
 //!
 //! They are combined by the [`crate::detect::classify::Model`] into the `confidence`.
 
-use crate::detect::stft::{from_db, powers_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
+use crate::detect::stft::{powers_db, Frame, FRAMES_PER_S, HIGH, LOW, SUB_BANDS};
 use crate::index::Features;
 
 /// Frames kept before an onset to measure the background (1.5 s).
@@ -406,8 +406,8 @@ pub fn measure(frames: &[Frame], onset: usize, scratch: &mut Vec<i32>) -> (Featu
         let range = range.start.min(after.len())..range.end.min(after.len());
         let (mut b, mut t) = (0.0f32, 0.0f32);
         for f in &after[range] {
-            b += from_db(f.band_db[band]);
-            t += from_db(f.level_db);
+            b += f.band_power[band];
+            t += f.level_power;
         }
         if t > 0.0 {
             (b / t).clamp(0.0, 1.0)

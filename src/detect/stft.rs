@@ -55,6 +55,10 @@ pub struct Frame {
     /// The same energies on a linear scale (floor included): `sub_db = 10 log10(sub_power)`.
     /// Kept so the classifier can average them over time without an `exp` per cell.
     pub sub_power: [f32; SUB_BANDS],
+    /// `band_db` and `level_db` on a linear scale (floor included), for the same reason.
+    pub band_power: [f32; 4],
+    /// See `band_power`.
+    pub level_power: f32,
 }
 
 impl Frame {
@@ -199,7 +203,8 @@ impl Stft {
             band_sum((lo, hi)),
         ]
         .map(|p| p + FLOOR);
-        let [b0, b1, b2, b3, level_db, ..] = powers_db(&[b0, b1, b2, b3, total, 1.0, 1.0, 1.0]);
+        let [b0_db, b1_db, b2_db, b3_db, level_db, ..] =
+            powers_db(&[b0, b1, b2, b3, total, 1.0, 1.0, 1.0]);
         // Band-wise log-energy flux (after Bello et al. 2005, "A tutorial on onset detection
         // in music signals", §3.1.1 spectral difference, on log-compressed sub-band energies
         // as in Klapuri 1999): level-independent, since a gain shifts every band equally.
@@ -213,7 +218,15 @@ impl Stft {
         };
         self.first = false;
         self.prev_flux_db = sub_db;
-        Frame { level_db, band_db: [b0, b1, b2, b3], flux_db, sub_db, sub_power }
+        Frame {
+            level_db,
+            band_db: [b0_db, b1_db, b2_db, b3_db],
+            flux_db,
+            sub_db,
+            sub_power,
+            band_power: [b0, b1, b2, b3],
+            level_power: total,
+        }
     }
 }
 
