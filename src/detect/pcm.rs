@@ -27,8 +27,8 @@ const WAVE_FORMAT_PCM: u16 = 1;
 const WAVE_FORMAT_IEEE_FLOAT: u16 = 3;
 /// `wFormatTag` saying the real format is in the extension's sub-format GUID.
 const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
-/// Frames converted per chunk handed on.
-const CHUNK_FRAMES: usize = 4096;
+/// Bytes read per chunk handed on (whole frames of them): large reads, few system calls.
+const CHUNK_BYTES: usize = 1 << 16;
 /// Chunks looked at before `data` (LIST, fact, bext, ...) before giving up on the fast path.
 const MAX_CHUNKS_BEFORE_DATA: usize = 64;
 
@@ -186,7 +186,8 @@ impl Reader {
     pub fn next_frames(&mut self, out: &mut Vec<f32>) -> std::io::Result<bool> {
         out.clear();
         let frame = usize::from(self.layout.channels) * self.layout.encoding.width();
-        let want = usize::try_from(self.left).unwrap_or(usize::MAX).min(CHUNK_FRAMES * frame);
+        let chunk = (CHUNK_BYTES / frame).max(1) * frame;
+        let want = usize::try_from(self.left).unwrap_or(usize::MAX).min(chunk);
         self.bytes.resize(want, 0);
         let mut got = 0;
         while got < want {

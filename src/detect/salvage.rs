@@ -33,6 +33,9 @@ pub struct Source {
     len: u64,
     /// Read position inside the window.
     pos: u64,
+    /// Where the file's own offset is, inside the window, when known: reads that follow
+    /// each other need no seek (one system call per read, not two).
+    file_pos: Option<u64>,
     /// Replaced bytes: (offset inside the window, bytes).
     patches: Vec<(u64, Vec<u8>)>,
     /// What was mended, in words, for the recording's decode warnings.
@@ -53,7 +56,7 @@ impl Source {
         } else {
             (Vec::new(), None)
         };
-        Ok(Source { file, start: 0, len, pos: 0, patches, mended })
+        Ok(Source { file, start: 0, len, pos: 0, file_pos: None, patches, mended })
     }
 
     /// Bytes `start..end` of the file (one link of a chained Ogg file).
@@ -61,7 +64,7 @@ impl Source {
         let mut file = File::open(path)?;
         file.seek(SeekFrom::Start(start))?;
         let len = end.saturating_sub(start);
-        Ok(Source { file, start, len, pos: 0, patches: Vec::new(), mended: None })
+        Ok(Source { file, start, len, pos: 0, file_pos: None, patches: Vec::new(), mended: None })
     }
 }
 
@@ -72,8 +75,19 @@ impl Read for Source {
         if want == 0 {
             return Ok(0);
         }
-        self.file.seek(SeekFrom::Start(self.start + self.pos))?;
-        let n = self.file.read(&mut buf[..want])?;
+        if self.file_pos != Some(self.pos) {
+            self.file_pos = None;
+            self.file.seek(SeekFrom::Start(self.start + self.pos))?;
+            self.file_pos = Some(self.pos);
+        }
+        let n = match self.file.read(&mut buf[..want]) {
+            Ok(n) => n,
+            Err(e) => {
+                self.file_pos = None;
+                return Err(e);
+            }
+        };
+        self.file_pos = Some(self.pos + n as u64);
         for (at, bytes) in &self.patches {
             for (i, b) in bytes.iter().enumerate() {
                 let p = at + i as u64;
@@ -243,4 +257,37 @@ pub fn ogg_links(path: &Path) -> std::io::Result<Vec<(u64, u64)>> {
         links.push((last, len));
     }
     Ok(links)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads after reads, after seeks back and forth and across the window's end return the
+    /// window's bytes, whether or not the source had to move the file's offset.
+    #[test]
+    fn a_window_reads_its_own_bytes_however_it_is_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bytes.bin");
+        let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &bytes).expect("writes");
+        let window = &bytes[1000..9000];
+        let mut source = Source::window(&path, 1000, 9000).expect("opens");
+        let read = |source: &mut Source, n: usize| {
+            let mut buf = vec![0u8; n];
+            let got = source.read(&mut buf).expect("reads");
+            buf.truncate(got);
+            buf
+        };
+        assert_eq!(read(&mut source, 100), &window[..100]);
+        assert_eq!(read(&mut source, 50), &window[100..150], "straight on");
+        source.seek(SeekFrom::Start(10)).expect("seeks");
+        assert_eq!(read(&mut source, 20), &window[10..30], "back");
+        source.seek(SeekFrom::Current(5000)).expect("seeks");
+        assert_eq!(read(&mut source, 20), &window[5030..5050], "forward");
+        assert_eq!(read(&mut source, 20), &window[5050..5070], "straight on again");
+        source.seek(SeekFrom::End(-10)).expect("seeks");
+        assert_eq!(read(&mut source, 100), &window[window.len() - 10..], "up to the end only");
+        assert!(read(&mut source, 100).is_empty(), "then nothing");
+    }
 }
