@@ -121,7 +121,7 @@ impl Detector {
         self.track_native_peaks(samples);
         self.resampled.clear();
         self.resampler.process(samples, &mut self.resampled);
-        self.analyse_resampled();
+        self.analyse_resampled(false);
     }
 
     /// Ends the stream and returns every reported transient, in time order.
@@ -134,7 +134,7 @@ impl Detector {
     pub fn finish_candidates(mut self) -> Vec<Candidate> {
         self.resampled.clear();
         self.resampler.finish(&mut self.resampled);
-        self.analyse_resampled();
+        self.analyse_resampled(true);
         while let Some(onset) = self.pending.pop_front() {
             self.classify(onset);
         }
@@ -164,14 +164,20 @@ impl Detector {
         }
     }
 
-    fn analyse_resampled(&mut self) {
+    /// Analyses the resampled samples; at the end of the stream (`last`), the STFT's last
+    /// frame too.
+    fn analyse_resampled(&mut self, last: bool) {
         let Detector { stft, resampled, frames, picker, pending, .. } = self;
-        stft.process(resampled, |frame| {
+        let mut take = |frame: Frame| {
             frames.push_back(frame);
             if let Some(onset) = picker.push(frame.flux_db) {
                 pending.push_back(onset);
             }
-        });
+        };
+        stft.process(resampled, &mut take);
+        if last {
+            stft.finish(take);
+        }
         let last = self.first_frame + self.frames.len() as u64;
         while let Some(&onset) = self.pending.front() {
             // `classify` reads frames up to and including onset + LOOKAHEAD: wait for all of

@@ -6,13 +6,17 @@
 //! bands and a band-wise log-energy flux. Bins are never stored, so the
 //! history kept by later stages is a few floats per 10 ms.
 //!
-//! The FFT is planned once per stream with `realfft` (real-to-complex); the input, output
-//! and scratch buffers are owned by the stream and reused, so the hot loop does not allocate.
+//! Frames go through the FFT two at a time, as the real and imaginary parts of one complex
+//! transform (see [`Stft::transform`]); the FFT is planned once per stream with `rustfft`,
+//! and its buffers are owned by the stream and reused, so the hot loop does not allocate.
+//! Which frames are paired is fixed by their numbers (0 with 1, 2 with 3, ...), so the
+//! frames do not depend on how the samples arrive; [`Stft::finish`] takes a last, unpaired
+//! frame.
 
 use std::sync::Arc;
 
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
 
 use crate::detect::resample::ANALYSIS_RATE;
 
@@ -72,13 +76,14 @@ impl Frame {
 
 /// Converts a stream of samples into [`Frame`]s.
 pub struct Stft {
-    fft: Arc<dyn RealToComplex<f32>>,
+    fft: Arc<dyn Fft<f32>>,
     window: Vec<f32>,
     pending: Vec<f32>,
-    input: Vec<f32>,
-    spectrum: Vec<Complex<f32>>,
+    /// Two windowed frames as one complex signal, transformed in place.
+    buffer: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
-    power: Vec<f32>,
+    /// Power per bin (0..=FRAME_LEN / 2) of the two frames of the last transform.
+    powers: [[f32; FRAME_LEN / 2 + 1]; 2],
     band_bins: [(usize, usize); 4],
     flux_bins: [(usize, usize); SUB_BANDS],
     prev_flux_db: [f32; SUB_BANDS],
@@ -106,7 +111,7 @@ fn bin_of(hz: f64) -> usize {
 impl Stft {
     /// A new stream. Frame `i` covers samples `i * HOP_LEN .. i * HOP_LEN + FRAME_LEN`.
     pub fn new() -> Self {
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FRAME_LEN);
+        let fft = FftPlanner::<f32>::new().plan_fft_forward(FRAME_LEN);
         // Periodic Hann window.
         let window: Vec<f32> = (0..FRAME_LEN)
             .map(|n| {
@@ -130,13 +135,12 @@ impl Stft {
             start = bins.1;
         }
         Stft {
-            spectrum: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
-            input: fft.make_input_vec(),
+            buffer: vec![Complex::default(); FRAME_LEN],
+            scratch: vec![Complex::default(); fft.get_inplace_scratch_len()],
             fft,
             window,
             pending: Vec::with_capacity(FRAME_LEN * 4),
-            power: vec![0.0; FRAME_LEN / 2 + 1],
+            powers: [[0.0; FRAME_LEN / 2 + 1]; 2],
             band_bins,
             prev_flux_db: [0.0; SUB_BANDS],
             flux_bins,
@@ -172,27 +176,61 @@ impl Stft {
     fn process_portable(&mut self, samples: &[f32], mut emit: impl FnMut(Frame)) {
         self.pending.extend_from_slice(samples);
         let mut start = 0;
-        while start + FRAME_LEN <= self.pending.len() {
-            let frame = self.analyse(start);
-            emit(frame);
-            start += HOP_LEN;
+        // A pair is taken once both of its frames are complete.
+        while start + HOP_LEN + FRAME_LEN <= self.pending.len() {
+            self.transform(start, Some(start + HOP_LEN));
+            emit(self.frame(0));
+            emit(self.frame(1));
+            start += 2 * HOP_LEN;
         }
         self.pending.drain(..start);
     }
 
+    /// Ends the stream: emits the last frame if it is complete and was left without a
+    /// partner.
+    pub fn finish(&mut self, mut emit: impl FnMut(Frame)) {
+        if self.pending.len() >= FRAME_LEN {
+            self.transform(0, None);
+            emit(self.frame(0));
+        }
+        self.pending.clear();
+    }
+
+    /// Windows the frames starting at `pending[a]` and `pending[b]` (zeros if none) and
+    /// puts their power spectra in `powers[0]` and `powers[1]`.
+    ///
+    /// Two real signals with one complex FFT (Press et al., "Numerical Recipes", 3rd ed.,
+    /// §12.3.2): for `z = a + i b`, `A[k] = (Z[k] + conj Z[N-k]) / 2` and
+    /// `B[k] = (Z[k] - conj Z[N-k]) / 2i`, so `|A[k]|² = |Z[k] + conj Z[N-k]|² / 4` and
+    /// `|B[k]|² = |Z[k] - conj Z[N-k]|² / 4`. Half the transforms of a real FFT per frame,
+    /// and no separate post-processing pass.
     #[inline(always)]
-    fn analyse(&mut self, start: usize) -> Frame {
-        let chunk = &self.pending[start..start + FRAME_LEN];
-        for ((x, &s), &w) in self.input.iter_mut().zip(chunk).zip(&self.window) {
-            *x = s * w;
+    fn transform(&mut self, a: usize, b: Option<usize>) {
+        let first = &self.pending[a..a + FRAME_LEN];
+        let second = b.map(|b| &self.pending[b..b + FRAME_LEN]);
+        for (n, (z, &w)) in self.buffer.iter_mut().zip(&self.window).enumerate() {
+            *z = Complex::new(first[n] * w, second.map_or(0.0, |s| s[n] * w));
         }
-        // The buffers have the lengths the plan asked for, so this cannot fail.
-        let _ =
-            self.fft.process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch);
-        for (p, c) in self.power.iter_mut().zip(&self.spectrum) {
-            *p = c.norm_sqr() * self.norm;
+        self.fft.process_with_scratch(&mut self.buffer, &mut self.scratch);
+        let scale = self.norm / 4.0;
+        let half = FRAME_LEN / 2;
+        // Z[N-k] for k = 1..N/2 is Z[N/2..N] read backwards; k = 0 pairs with itself.
+        let mirrored = std::iter::once(&self.buffer[0]).chain(self.buffer[half..].iter().rev());
+        let [a, b] = &mut self.powers;
+        for (((pa, pb), p), q) in
+            a.iter_mut().zip(b.iter_mut()).zip(&self.buffer[..=half]).zip(mirrored)
+        {
+            let (sr, si) = (p.re + q.re, p.im - q.im);
+            let (dr, di) = (p.re - q.re, p.im + q.im);
+            *pa = (sr * sr + si * si) * scale;
+            *pb = (dr * dr + di * di) * scale;
         }
-        let power = &self.power;
+    }
+
+    /// The [`Frame`] of `powers[which]`, the next frame of the stream.
+    #[inline(always)]
+    fn frame(&mut self, which: usize) -> Frame {
+        let power = &self.powers[which];
         let band_sum = |(a, b): (usize, usize)| lane_sum(&power[a..b]);
         let (lo, hi) = self.analysed_bins;
         let [b0, b1, b2, b3, total] = [
@@ -330,6 +368,7 @@ mod tests {
         for chunk in signal.chunks(333) {
             stft.process(chunk, |f| out.push(f));
         }
+        stft.finish(|f| out.push(f));
         out
     }
 
