@@ -188,8 +188,10 @@ impl Resampler {
     unsafe fn emit_avx2(&mut self, out: &mut Vec<f32>, limit: i64) {
         use std::arch::x86_64::{
             __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps,
-            _mm256_storeu_ps,
         };
+        if self.step_rem == 0 {
+            self.emit_integer_avx2(out, limit);
+        }
         let taps = self.taps;
         let mut jobs = [Job::default(); BATCH];
         while self.plan(&mut jobs, limit) {
@@ -221,20 +223,45 @@ impl Resampler {
                 }
             }
             // lane[i] holds lane i of every output's sum.
-            let lane = transpose8(acc);
-            let s = [
-                _mm256_add_ps(lane[0], lane[4]),
-                _mm256_add_ps(lane[1], lane[5]),
-                _mm256_add_ps(lane[2], lane[6]),
-                _mm256_add_ps(lane[3], lane[7]),
-            ];
-            let sums = _mm256_add_ps(_mm256_add_ps(s[0], s[2]), _mm256_add_ps(s[1], s[3]));
-            let mut values = [0.0f32; BATCH];
-            // SAFETY: `values` holds BATCH = 8 floats.
-            unsafe { _mm256_storeu_ps(values.as_mut_ptr(), sums) };
-            out.extend_from_slice(&values);
+            out.extend_from_slice(&fold8(acc));
         }
         self.emit_portable(out, limit);
+    }
+
+    /// The AVX2 loop when the rates divide (48 or 16 kHz to 8 kHz): every output uses the
+    /// same kernel row and starts `step` input samples after the last, so a batch of eight
+    /// is planned with one position test and one bounds check instead of eight.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn emit_integer_avx2(&mut self, out: &mut Vec<f32>, limit: i64) {
+        use std::arch::x86_64::{
+            __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps,
+        };
+        let (taps, step) = (self.taps, self.step_whole);
+        let row = self.row_of_rem[0];
+        let kernel = &self.table[row..row + taps];
+        let available = self.base + self.history.len() as i64;
+        let span = (BATCH as i64 - 1) * step;
+        loop {
+            let first = self.next_pos + 1 - self.half;
+            if self.next_pos + span >= limit || first + span + taps as i64 > available {
+                return;
+            }
+            let start = (first - self.base) as usize;
+            let window = &self.history[start..start + span as usize + taps];
+            let mut acc: [__m256; BATCH] = [_mm256_setzero_ps(); BATCH];
+            for c in (0..taps).step_by(LANES) {
+                // SAFETY: c + LANES <= taps, the kernel's length.
+                let x = unsafe { _mm256_loadu_ps(kernel.as_ptr().add(c)) };
+                for (n, sum) in acc.iter_mut().enumerate() {
+                    // SAFETY: n * step + c + LANES <= span + taps, the window's length.
+                    let y = unsafe { _mm256_loadu_ps(window.as_ptr().add(n * step as usize + c)) };
+                    *sum = _mm256_add_ps(*sum, _mm256_mul_ps(x, y));
+                }
+            }
+            out.extend_from_slice(&fold8(acc));
+            self.next_pos += BATCH as i64 * step;
+        }
     }
 
     /// Emits outputs one [`dot`] at a time, while their kernels lie inside the history and
@@ -281,6 +308,26 @@ const BATCH: usize = 8;
 struct Job {
     row: usize,
     start: usize,
+}
+
+/// Eight outputs' sums from their eight lanes each, added as [`fold`] adds them: the lanes
+/// are transposed so each of `fold`'s adds runs across all eight outputs at once.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn fold8(acc: [std::arch::x86_64::__m256; 8]) -> [f32; 8] {
+    use std::arch::x86_64::{_mm256_add_ps, _mm256_storeu_ps};
+    let lane = transpose8(acc);
+    let s = [
+        _mm256_add_ps(lane[0], lane[4]),
+        _mm256_add_ps(lane[1], lane[5]),
+        _mm256_add_ps(lane[2], lane[6]),
+        _mm256_add_ps(lane[3], lane[7]),
+    ];
+    let sums = _mm256_add_ps(_mm256_add_ps(s[0], s[2]), _mm256_add_ps(s[1], s[3]));
+    let mut values = [0.0f32; 8];
+    // SAFETY: `values` holds eight floats.
+    unsafe { _mm256_storeu_ps(values.as_mut_ptr(), sums) };
+    values
 }
 
 /// Transposes eight vectors of eight lanes: lane `i` of vector `j` becomes lane `j` of
