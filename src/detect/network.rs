@@ -90,11 +90,18 @@ impl Network {
         let h = max_pool(&h, w);
         let steps = PATCH_STEPS / 4;
         let h = conv_relu(&h, steps, third);
+        // Every channel's sum and maximum over time in one pass over the steps (each
+        // channel's terms in step order, as a pass per channel would take them).
+        let (mut sums, mut maxima) = (vec![0.0f32; w], vec![f32::MIN; w]);
+        for row in h.chunks_exact(w) {
+            for ((s, m), &v) in sums.iter_mut().zip(maxima.iter_mut()).zip(row) {
+                *s += v;
+                *m = m.max(v);
+            }
+        }
         let mut z = self.bd;
         for c in 0..w {
-            let column = h.iter().skip(c).step_by(w);
-            let (sum, max) = column.fold((0.0f32, f32::MIN), |(s, m), &v| (s + v, m.max(v)));
-            z += self.wd[c] * sum / steps as f32 + self.wd[w + c] * max;
+            z += self.wd[c] * sums[c] / steps as f32 + self.wd[w + c] * maxima[c];
         }
         z
     }
@@ -199,9 +206,12 @@ fn conv_relu_fixed<const N: usize>(x: &[f32], steps: usize, conv: Conv) -> Vec<f
 
 /// Maximum of each pair of steps (`x` is `steps x channels`, `steps` even).
 fn max_pool(x: &[f32], channels: usize) -> Vec<f32> {
-    x.chunks_exact(2 * channels)
-        .flat_map(|pair| (0..channels).map(move |c| pair[c].max(pair[channels + c])))
-        .collect()
+    let mut out = Vec::with_capacity(x.len() / 2);
+    for pair in x.chunks_exact(2 * channels) {
+        let (a, b) = pair.split_at(channels);
+        out.extend(a.iter().zip(b).map(|(a, b)| a.max(*b)));
+    }
+    out
 }
 
 #[cfg(test)]
