@@ -119,12 +119,20 @@ pub fn identify(path: &Path, known: Option<&FileId>) -> std::io::Result<FileId> 
     Ok(FileId { blake3: hasher.finalize().to_hex().to_string(), size, modified_ns })
 }
 
+/// Revision of what the analysis computes from the same audio: raised whenever a change
+/// moves any result (even within rounding), so an index made before it is analysed again
+/// rather than mixed with new results. 2: the look-ahead off-by-one fix and the faster
+/// arithmetic of issue 16 (tails can move by 10 ms, confidences by 1e-6).
+const ANALYSIS_REVISION: u32 = 2;
+
 /// Fingerprint of everything that decides a result besides the audio: tool version,
-/// detector parameters, model weights. 16 hex digits. The label threshold is left out:
-/// labels are re-drawn from the stored confidences, so `--threshold` needs no decoding.
+/// analysis revision, detector parameters, model weights. 16 hex digits. The label
+/// threshold is left out: labels are re-drawn from the stored confidences, so
+/// `--threshold` needs no decoding.
 pub fn fingerprint(params: &DetectorParams, model: &Model) -> String {
     let mut h = blake3::Hasher::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(&ANALYSIS_REVISION.to_le_bytes());
     let analysis = DetectorParams { threshold: 0.0, ..*params };
     let analysis = serde_json::to_string(&analysis)
         .expect("detector parameters are plain numbers, which always serialise");
