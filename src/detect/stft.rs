@@ -7,7 +7,7 @@
 //! history kept by later stages is a few floats per 10 ms.
 //!
 //! Frames go through the FFT two at a time, as the real and imaginary parts of one complex
-//! transform (see [`Stft::transform`]); the FFT is planned once per stream with `rustfft`,
+//! transform (method in `Stft::transform`); the FFT is planned once per stream with `rustfft`,
 //! and its buffers are owned by the stream and reused, so the hot loop does not allocate.
 //! Which frames are paired is fixed by their numbers (0 with 1, 2 with 3, ...), so the
 //! frames do not depend on how the samples arrive; [`Stft::finish`] takes a last, unpaired
