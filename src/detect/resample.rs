@@ -203,6 +203,7 @@ impl Resampler {
         use std::arch::x86_64::{
             __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps,
         };
+        // When the rates divide, every output shares one kernel row: a loop of its own.
         if self.step_rem == 0 {
             self.emit_integer_avx2(samples, base, out, limit);
         }
@@ -213,30 +214,15 @@ impl Resampler {
             let kernels = jobs.map(|j| self.table[j.row..j.row + taps].as_ptr());
             let inputs = jobs.map(|j| samples[j.start..j.start + taps].as_ptr());
             let mut acc: [__m256; BATCH] = [_mm256_setzero_ps(); BATCH];
-            if jobs.iter().all(|j| j.row == jobs[0].row) {
-                // One kernel for all eight (always so when the rates divide, 48 -> 8 kHz):
-                // each chunk of it is loaded once, not eight times.
-                for c in (0..taps).step_by(LANES) {
-                    // SAFETY: the kernel holds `taps` floats and c + LANES <= taps.
-                    let x = unsafe { _mm256_loadu_ps(kernels[0].add(c)) };
-                    for n in 0..BATCH {
-                        // SAFETY: as above, for the input.
-                        let y = unsafe { _mm256_loadu_ps(inputs[n].add(c)) };
-                        acc[n] = _mm256_add_ps(acc[n], _mm256_mul_ps(x, y));
-                    }
-                }
-            } else {
-                for c in (0..taps).step_by(LANES) {
-                    for n in 0..BATCH {
-                        // SAFETY: both slices hold `taps` floats and c + LANES <= taps.
-                        let (x, y) = unsafe {
-                            (_mm256_loadu_ps(kernels[n].add(c)), _mm256_loadu_ps(inputs[n].add(c)))
-                        };
-                        acc[n] = _mm256_add_ps(acc[n], _mm256_mul_ps(x, y));
-                    }
+            for c in (0..taps).step_by(LANES) {
+                for n in 0..BATCH {
+                    // SAFETY: both slices hold `taps` floats and c + LANES <= taps.
+                    let (x, y) = unsafe {
+                        (_mm256_loadu_ps(kernels[n].add(c)), _mm256_loadu_ps(inputs[n].add(c)))
+                    };
+                    acc[n] = _mm256_add_ps(acc[n], _mm256_mul_ps(x, y));
                 }
             }
-            // lane[i] holds lane i of every output's sum.
             out.extend_from_slice(&fold8(acc));
         }
         self.emit_portable(samples, base, out, limit);
@@ -281,8 +267,8 @@ impl Resampler {
         }
     }
 
-    /// Emits outputs one [`dot`] at a time, while their kernels lie inside `samples` (which start at input sample `base`) and
-    /// their centres are before `limit`.
+    /// Emits outputs one [`dot`] at a time, while their kernels lie inside `samples` (input
+    /// samples from `base` on) and their centres are before `limit`.
     #[inline(always)]
     fn emit_portable(&mut self, samples: &[f32], base: i64, out: &mut Vec<f32>, limit: i64) {
         let mut jobs = [Job::default(); 1];
@@ -323,8 +309,8 @@ impl Resampler {
 /// Outputs computed together by the AVX2 loop of [`Resampler::emit`].
 const BATCH: usize = 8;
 
-/// One output sample to compute: where its kernel row starts in the table and its first
-/// input sample in the history.
+/// One output sample to compute: where its kernel row starts in the table and where its
+/// first input sample is in the samples being read.
 #[derive(Debug, Clone, Copy, Default)]
 struct Job {
     row: usize,
@@ -404,7 +390,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// Adds eight partial sums in a fixed order (as two 4-wide vectors would).
 #[inline(always)]
-fn fold(acc: &[f32; LANES]) -> f32 {
+pub(crate) fn fold(acc: &[f32; LANES]) -> f32 {
     let s = [acc[0] + acc[4], acc[1] + acc[5], acc[2] + acc[6], acc[3] + acc[7]];
     (s[0] + s[2]) + (s[1] + s[3])
 }

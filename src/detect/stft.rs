@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 
-use crate::detect::resample::ANALYSIS_RATE;
+use crate::detect::resample::{fold, ANALYSIS_RATE};
 
 /// Samples per analysis frame (32 ms at 8 kHz).
 pub const FRAME_LEN: usize = 256;
@@ -280,13 +280,12 @@ fn lane_sum(values: &[f32]) -> f32 {
             *lane += v;
         }
     }
-    let s = [lanes[0] + lanes[4], lanes[1] + lanes[5], lanes[2] + lanes[6], lanes[3] + lanes[7]];
-    (s[0] + s[2]) + (s[1] + s[3]) + rest.iter().sum::<f32>()
+    fold(&lanes) + rest.iter().sum::<f32>()
 }
 
 /// Power to dB with a floor.
-#[inline]
-pub fn to_db(power: f32) -> f32 {
+#[cfg(test)]
+fn to_db(power: f32) -> f32 {
     power_db(power + FLOOR)
 }
 
@@ -346,9 +345,9 @@ pub fn ln(x: f32) -> f32 {
     x + y + e * 0.693_359_4
 }
 
-/// dB to power: the inverse of [`power_db`].
-#[inline]
-pub fn from_db(db: f32) -> f32 {
+/// dB to power: the inverse of [`power_db`] (for test frames).
+#[cfg(test)]
+fn from_db(db: f32) -> f32 {
     // 10^(db/10) as one exp: cheaper than powf.
     (db * (std::f32::consts::LN_10 / 10.0)).exp()
 }
