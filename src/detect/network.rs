@@ -176,9 +176,13 @@ fn conv_relu_any(x: &[f32], steps: usize, conv: Conv) -> Vec<f32> {
     out
 }
 
-/// [`conv_relu`] for `N` outputs, one output step at a time with its sums held in
-/// registers. The sums of a step take their terms in the order [`conv_relu_any`] adds
-/// them (input steps rising, then input channels), so both give the same bits.
+/// [`conv_relu`] for `N` outputs with the sums of output steps held in registers. The
+/// sums of a step take their terms in the order [`conv_relu_any`] adds them (input steps
+/// rising, then input channels), so both give the same bits.
+///
+/// Away from the ends, [`BLOCK`] output steps are computed together: one output's terms
+/// form a chain of dependent additions, so a step alone waits on the adder's latency; four
+/// independent chains fill that wait and share each weight load.
 #[inline(always)]
 fn conv_relu_fixed<const N: usize>(x: &[f32], steps: usize, conv: Conv) -> Vec<f32> {
     let Conv { w, b, inputs, .. } = conv;
@@ -186,7 +190,32 @@ fn conv_relu_fixed<const N: usize>(x: &[f32], steps: usize, conv: Conv) -> Vec<f
     let mut bias = [0.0f32; N];
     bias.copy_from_slice(&b[..N]);
     let mut out = Vec::with_capacity(steps * N);
-    for t in 0..steps {
+    let mut t = 0;
+    while t < steps {
+        // Input steps t - half ..= t + BLOCK - 1 + half must all exist for a block.
+        if t >= half && t + BLOCK + half <= steps {
+            let rows = &x[(t - half) * inputs..(t + BLOCK + half) * inputs];
+            let [mut a0, mut a1, mut a2, mut a3] = [bias; BLOCK];
+            for (k, kernel) in w.chunks_exact(inputs * N).take(KERNEL).enumerate() {
+                // Output step t + j reads input step t + j + k - half through offset k.
+                let row = |j: usize| &rows[(j + k) * inputs..(j + k + 1) * inputs];
+                let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+                let inputs = kernel.chunks_exact(N).zip(r0).zip(r1).zip(r2).zip(r3);
+                for ((((weights, &v0), &v1), &v2), &v3) in inputs {
+                    for (o, &wt) in weights.iter().enumerate() {
+                        a0[o] += v0 * wt;
+                        a1[o] += v1 * wt;
+                        a2[o] += v2 * wt;
+                        a3[o] += v3 * wt;
+                    }
+                }
+            }
+            for a in [a0, a1, a2, a3] {
+                out.extend(a.map(|a| a.max(0.0)));
+            }
+            t += BLOCK;
+            continue;
+        }
         let mut acc = bias;
         // Input step s reaches output step t through kernel offset k = s + half - t.
         for s in t.saturating_sub(half)..(t + half + 1).min(steps) {
@@ -200,9 +229,13 @@ fn conv_relu_fixed<const N: usize>(x: &[f32], steps: usize, conv: Conv) -> Vec<f
             }
         }
         out.extend(acc.map(|a| a.max(0.0)));
+        t += 1;
     }
     out
 }
+
+/// Output steps a convolution computes together (see [`conv_relu_fixed`]).
+const BLOCK: usize = 4;
 
 /// Maximum of each pair of steps (`x` is `steps x channels`, `steps` even).
 fn max_pool(x: &[f32], channels: usize) -> Vec<f32> {
