@@ -22,7 +22,7 @@ pub enum FileError {
     #[error("the file has no audio track")]
     NoAudioTrack,
     /// The audio codec is not one blastscan can decode.
-    #[error("unsupported audio codec ({0}); convert the file to WAV or FLAC and scan it again")]
+    #[error("unsupported audio codec ({0}); convert the file to WAV or FLAC (e.g. `ffmpeg -i IN OUT.wav`) and scan that")]
     UnsupportedCodec(String),
     /// The stream could not be decoded at all.
     #[error("the audio stream could not be decoded ({0}); the file may be corrupt or truncated")]

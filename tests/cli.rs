@@ -145,18 +145,23 @@ fn bad_files_get_per_file_errors_the_batch_goes_on_and_exit_is_2() {
         (0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     std::fs::write(inputs.join("random_bytes.mp3"), noise).expect("write");
     std::fs::write(inputs.join("good.wav"), &wav).expect("write");
+    // Sound no decoder here reads: an AMR voice note, a 3GP video with AMR sound.
+    let amr: Vec<u8> = b"#!AMR\n".iter().copied().chain(noise_frames()).collect();
+    std::fs::write(inputs.join("voice.amr"), amr).expect("write");
+    std::fs::copy(root().join("tests/unsupported/amr_sound.3gp"), inputs.join("video.3gp"))
+        .expect("copy");
     let out = dir.path().join("out");
     let assert = blastscan().args(["scan", "--quiet", "--out"]).arg(&out).arg(&inputs).assert();
     let assert = assert.code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    for name in ["empty.opus", "truncated_header.wav", "random_bytes.mp3"] {
+    for name in ["empty.opus", "truncated_header.wav", "random_bytes.mp3", "voice.amr"] {
         assert!(stderr.contains(name), "stderr does not name {name}: {stderr}");
     }
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("index.json")).expect("index written"))
             .expect("valid json");
     let recs = index["recordings"].as_array().expect("recordings");
-    assert_eq!(recs.len(), 4);
+    assert_eq!(recs.len(), 6);
     for rec in recs {
         let path = rec["path"].as_str().expect("path");
         if path == "good.wav" {
@@ -167,11 +172,27 @@ fn bad_files_get_per_file_errors_the_batch_goes_on_and_exit_is_2() {
             let err = rec["error"].as_str().unwrap_or_else(|| panic!("{path} has no error"));
             assert!(!err.is_empty(), "{path}");
             // The kind survives beside the sentence, for machines.
-            let expected = if path == "empty.opus" { "empty" } else { "unknown_format" };
+            let expected = match path {
+                "empty.opus" => "empty",
+                "voice.amr" | "video.3gp" => "unsupported_codec",
+                _ => "unknown_format",
+            };
             assert_eq!(rec["error_kind"], expected, "{path}: {err}");
+            if expected == "unsupported_codec" {
+                // Named for what it is, not as corrupt or silent.
+                assert!(err.contains("(AMR-NB speech)"), "{path}: {err}");
+            }
         }
     }
-    assert_eq!(index["summary"]["failed"], 3);
+    assert_eq!(index["summary"]["failed"], 5);
+}
+
+/// 12.2 kbit/s AMR-NB frames of pseudo-random bits (any bits are a valid frame).
+fn noise_frames() -> impl Iterator<Item = u8> {
+    (0..100u32).flat_map(|f| {
+        std::iter::once(0x3c)
+            .chain((0..31u32).map(move |i| ((f * 31 + i).wrapping_mul(2_654_435_761) >> 11) as u8))
+    })
 }
 
 #[test]

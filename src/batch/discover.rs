@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::index::Input;
 
-/// Extensions of audio and video files phones and messaging apps produce.
+/// Extensions of audio and video files phones and messaging apps produce. Some hold sound
+/// blastscan cannot decode (`amr`, `awb`, `wma`; AMR in `3gp`/`3ga`): they are listed so
+/// that such a file gets an error naming its format instead of being passed over unseen.
 pub const AUDIO_EXTENSIONS: &[&str] = &[
-    "opus", "ogg", "oga", "m4a", "mp4", "3gp", "3gpp", "aac", "mp3", "wav", "wave", "flac", "mka",
-    "mkv", "webm", "caf", "aif", "aiff", "mov", "m4v",
+    "opus", "ogg", "oga", "m4a", "mp4", "3gp", "3gpp", "3ga", "3g2", "aac", "mp3", "wav", "wave",
+    "flac", "mka", "mkv", "webm", "caf", "aif", "aiff", "aifc", "mov", "m4v", "amr", "awb", "wma",
 ];
 
 /// Is `path` named like a recording?

@@ -26,7 +26,7 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
 use crate::detect::salvage::{self, Source};
-use crate::detect::{opus, pcm};
+use crate::detect::{opus, pcm, sniff};
 use crate::error::FileError;
 
 /// What the container says about the audio track.
@@ -125,7 +125,14 @@ impl Decoder {
         };
         let mended = source.mended.clone();
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_string);
-        let (backend, info) = open_backend(source, ext.as_deref(), opus_rate)?;
+        let (backend, info) = match open_backend(source, ext.as_deref(), opus_rate) {
+            // Sound no decoder here reads looks like no container or no sound at all:
+            // say what it is instead.
+            Err(e @ (FileError::UnknownFormat(_) | FileError::NoAudioTrack)) => {
+                return Err(sniff::undecodable_format(path).map_or(e, FileError::UnsupportedCodec))
+            }
+            opened => opened?,
+        };
         let skip_frames = if info.codec == "aac" { AAC_PRIMING_FRAMES } else { 0 };
         let mut opened = Decoder {
             skip_frames,

@@ -14,6 +14,7 @@ pub mod opus;
 pub mod pcm;
 pub mod resample;
 pub mod salvage;
+pub mod sniff;
 pub mod stft;
 
 use std::collections::VecDeque;
