@@ -90,7 +90,7 @@ fn a_clipped_recording_gives_the_same_answer_and_says_it_clipped() {
 }
 
 /// Fixtures made by tests/fixtures/make.sh: one recording, a near blast at 3.0 s.
-const FORMATS: [&str; 11] = [
+const FORMATS: [&str; 14] = [
     "blast_at_3s_16k_mono.wav",
     "blast_at_3s_8k_mono.wav",
     "blast_at_3s_48k_mono.wav",
@@ -102,6 +102,9 @@ const FORMATS: [&str; 11] = [
     "blast_at_3s_64k.mp3",
     "blast_at_3s_vorbis.ogg",
     "blast_at_3s_h264_aac_video.mp4",
+    "blast_at_3s_amr_nb.amr",
+    "blast_at_3s_amr_wb.awb",
+    "blast_at_3s_amr_nb.3gp",
 ];
 
 #[test]
@@ -145,16 +148,16 @@ fn bad_files_get_per_file_errors_the_batch_goes_on_and_exit_is_2() {
         (0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     std::fs::write(inputs.join("random_bytes.mp3"), noise).expect("write");
     std::fs::write(inputs.join("good.wav"), &wav).expect("write");
-    // Sound no decoder here reads: an AMR voice note, a 3GP video with AMR sound.
-    let amr: Vec<u8> = b"#!AMR\n".iter().copied().chain(noise_frames()).collect();
-    std::fs::write(inputs.join("voice.amr"), amr).expect("write");
-    std::fs::copy(root().join("tests/unsupported/amr_sound.3gp"), inputs.join("video.3gp"))
-        .expect("copy");
+    // Sound no decoder here reads: a multichannel AMR file, Windows Media (their headers).
+    std::fs::write(inputs.join("voice.amr"), b"#!AMR_MC1.0\n\0\0\0\x01\x3c").expect("write");
+    let asf = [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA];
+    std::fs::write(inputs.join("voice.wma"), asf).expect("write");
     let out = dir.path().join("out");
     let assert = blastscan().args(["scan", "--quiet", "--out"]).arg(&out).arg(&inputs).assert();
     let assert = assert.code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    for name in ["empty.opus", "truncated_header.wav", "random_bytes.mp3", "voice.amr"] {
+    for name in ["empty.opus", "truncated_header.wav", "random_bytes.mp3", "voice.amr", "voice.wma"]
+    {
         assert!(stderr.contains(name), "stderr does not name {name}: {stderr}");
     }
     let index: serde_json::Value =
@@ -174,25 +177,20 @@ fn bad_files_get_per_file_errors_the_batch_goes_on_and_exit_is_2() {
             // The kind survives beside the sentence, for machines.
             let expected = match path {
                 "empty.opus" => "empty",
-                "voice.amr" | "video.3gp" => "unsupported_codec",
+                "voice.amr" | "voice.wma" => "unsupported_codec",
                 _ => "unknown_format",
             };
             assert_eq!(rec["error_kind"], expected, "{path}: {err}");
-            if expected == "unsupported_codec" {
-                // Named for what it is, not as corrupt or silent.
-                assert!(err.contains("(AMR-NB speech)"), "{path}: {err}");
-            }
+            // Named for what it is, not as corrupt.
+            let named = match path {
+                "voice.amr" => "(multichannel AMR-NB speech)",
+                "voice.wma" => "(Windows Media (ASF))",
+                _ => "",
+            };
+            assert!(err.contains(named), "{path}: {err}");
         }
     }
     assert_eq!(index["summary"]["failed"], 5);
-}
-
-/// 12.2 kbit/s AMR-NB frames of pseudo-random bits (any bits are a valid frame).
-fn noise_frames() -> impl Iterator<Item = u8> {
-    (0..100u32).flat_map(|f| {
-        std::iter::once(0x3c)
-            .chain((0..31u32).map(move |i| ((f * 31 + i).wrapping_mul(2_654_435_761) >> 11) as u8))
-    })
 }
 
 #[test]

@@ -121,9 +121,11 @@ pub fn identify(path: &Path, known: Option<&FileId>) -> std::io::Result<FileId> 
 
 /// Revision of what the analysis computes from the same audio: raised whenever a change
 /// moves any result (even within rounding), so an index made before it is analysed again
-/// rather than mixed with new results. 2: the look-ahead off-by-one fix and the faster
-/// arithmetic of issue 16 (tails can move by 10 ms, confidences by 1e-6).
-const ANALYSIS_REVISION: u32 = 2;
+/// rather than mixed with new results, or when files that failed may now decode (stored
+/// failures are reused like any result). 2: the look-ahead off-by-one fix and the faster
+/// arithmetic of issue 16 (tails can move by 10 ms, confidences by 1e-6). 3: AMR decoding
+/// (a 3GP with AMR sound was stored as "no audio track").
+const ANALYSIS_REVISION: u32 = 3;
 
 /// Fingerprint of everything that decides a result besides the audio: tool version,
 /// analysis revision, detector parameters, model weights. 16 hex digits. The label

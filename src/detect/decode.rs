@@ -26,7 +26,7 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
 use crate::detect::salvage::{self, Source};
-use crate::detect::{opus, pcm, sniff};
+use crate::detect::{amr, iso, opus, pcm, sniff};
 use crate::error::FileError;
 
 /// What the container says about the audio track.
@@ -80,6 +80,8 @@ enum Backend {
     Symphonia { format: Box<dyn FormatReader>, decoder: Box<dyn AudioDecoder>, track_id: u32 },
     /// The direct PCM WAV reader ([`crate::detect::pcm`]).
     Pcm(pcm::Reader),
+    /// AMR speech files ([`crate::detect::amr`]).
+    Amr(amr::Reader),
 }
 
 /// AAC encoders prime the decoder with 1024 frames (one AAC-LC frame) that an MP4 edit list
@@ -126,10 +128,17 @@ impl Decoder {
         let mended = source.mended.clone();
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_string);
         let (backend, info) = match open_backend(source, ext.as_deref(), opus_rate) {
-            // Sound no decoder here reads looks like no container or no sound at all:
-            // say what it is instead.
+            // Symphonia passes over an MP4/3GP sound track it has no decoder for, and knows
+            // no container of some formats phones write: read AMR tracks here, and name the
+            // rest rather than call the file corrupt or silent.
             Err(e @ (FileError::UnknownFormat(_) | FileError::NoAudioTrack)) => {
-                return Err(sniff::undecodable_format(path).map_or(e, FileError::UnsupportedCodec))
+                match amr_track(path)? {
+                    Some(opened) => opened,
+                    None => {
+                        let named = sniff::undecodable_format(path);
+                        return Err(named.map_or(e, FileError::UnsupportedCodec));
+                    }
+                }
             }
             opened => opened?,
         };
@@ -205,6 +214,21 @@ impl Decoder {
                     }
                     return Ok(true);
                 }
+                Ok(false) => {}
+                Err(e) => self.note(format!("the stream ended early: {e}")),
+            }
+            self.finished = true;
+            return Ok(false);
+        }
+        if let Backend::Amr(reader) = &mut self.backend {
+            let read = reader.next_frames(out);
+            let refused = reader.take_skipped();
+            if refused > 0 {
+                self.skipped_packets += refused;
+                self.note("frames the AMR decoder refused became silence".into());
+            }
+            match read {
+                Ok(true) => return Ok(true),
                 Ok(false) => {}
                 Err(e) => self.note(format!("the stream ended early: {e}")),
             }
@@ -306,8 +330,8 @@ impl Decoder {
 
 type Stream = (Box<dyn FormatReader>, Box<dyn AudioDecoder>, u32, AudioInfo);
 
-/// The direct reader for a PCM WAV it handles ([`crate::detect::pcm`]), Symphonia for
-/// everything else.
+/// The direct reader for a PCM WAV it handles ([`crate::detect::pcm`]), the AMR reader for
+/// AMR files ([`crate::detect::amr`]), Symphonia for everything else.
 fn open_backend(
     mut source: Source,
     ext: Option<&str>,
@@ -322,9 +346,40 @@ fn open_backend(
         };
         return Ok((Backend::Pcm(pcm::Reader::new(source, layout)?), info));
     }
+    if let Some(variant) = amr::probe(&mut source)? {
+        let reader = amr::Reader::new(source, variant).map_err(FileError::Decode)?;
+        let info = amr_info(&reader);
+        return Ok((Backend::Amr(reader), info));
+    }
     source.seek(SeekFrom::Start(0))?;
     let (format, decoder, track_id, info) = open_stream(source, ext, opus_rate)?;
     Ok((Backend::Symphonia { format, decoder, track_id }, info))
+}
+
+/// The AMR reader over an MP4/3GP file's AMR sound track, if it has one.
+fn amr_track(path: &Path) -> Result<Option<(Backend, AudioInfo)>, FileError> {
+    let Some(track) = iso::sound_track(path) else { return Ok(None) };
+    let Some(variant) = amr::variant_of_sample_entry(&track.code) else { return Ok(None) };
+    if track.runs.is_empty() {
+        return Err(FileError::Decode(
+            "the AMR sound track's sample table could not be read".into(),
+        ));
+    }
+    let reader =
+        amr::Reader::new(iso::Runs::open(path, track.runs)?, variant).map_err(FileError::Decode)?;
+    let info = amr_info(&reader);
+    Ok(Some((Backend::Amr(reader), info)))
+}
+
+/// What the index says of an AMR stream.
+fn amr_info(reader: &amr::Reader) -> AudioInfo {
+    let rate = reader.sample_rate();
+    AudioInfo {
+        sample_rate: rate,
+        source_rate: rate,
+        channels: 1,
+        codec: reader.codec_name().into(),
+    }
 }
 
 /// Probes a byte source and prepares a decoder for its first audio track.

@@ -4,9 +4,11 @@
 //! → [`Model`]. Only a few seconds of frames are kept (the classifier's look-back and
 //! look-ahead), so memory does not depend on the recording's length.
 
+pub mod amr;
 pub mod classify;
 pub mod decode;
 pub mod features;
+pub mod iso;
 pub mod model;
 pub mod network;
 pub mod onset;
