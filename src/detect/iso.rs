@@ -158,33 +158,58 @@ struct IsoBox {
     end: u64,
 }
 
+/// The box starting at `at` if it fits in `..end`, with where the next one starts.
+fn next_box(file: &mut File, at: u64, end: u64) -> Option<IsoBox> {
+    if at.checked_add(8)? > end {
+        return None;
+    }
+    let header = read_at::<8>(file, at)?;
+    let kind = [header[4], header[5], header[6], header[7]];
+    let (header_len, size) = match word(&header[..4]) {
+        0 => (8, end - at),
+        1 => (16, u64::from_be_bytes(read_at::<8>(file, at + 8)?)),
+        n => (8, u64::from(n)),
+    };
+    let box_end = at.checked_add(size).filter(|&e| size >= header_len && e <= end)?;
+    Some(IsoBox { kind, start: at + header_len, end: box_end })
+}
+
 /// The boxes laid end to end in `start..end`, up to the first that does not fit.
 fn children(file: &mut File, start: u64, end: u64) -> Vec<IsoBox> {
-    let mut found = Vec::new();
-    let mut at = start;
-    while at + 8 <= end && found.len() < MAX_BOXES {
-        let Some(header) = read_at::<8>(file, at) else { break };
-        let kind = [header[4], header[5], header[6], header[7]];
-        let (header_len, size) = match word(&header[..4]) {
-            0 => (8, end - at),
-            1 => match read_at::<8>(file, at + 8) {
-                Some(large) => (16, u64::from_be_bytes(large)),
-                None => break,
-            },
-            n => (8, u64::from(n)),
-        };
-        let Some(box_end) = at.checked_add(size).filter(|&e| size >= header_len && e <= end) else {
-            break;
-        };
-        found.push(IsoBox { kind, start: at + header_len, end: box_end });
-        at = box_end;
+    let mut found: Vec<IsoBox> = Vec::new();
+    while found.len() < MAX_BOXES {
+        let at = found.last().map_or(start, |b| b.end);
+        let Some(b) = next_box(file, at, end) else { break };
+        found.push(b);
     }
     found
 }
 
 /// The first child of `parent` of type `kind`.
 fn child(file: &mut File, parent: IsoBox, kind: &[u8; 4]) -> Option<IsoBox> {
-    children(file, parent.start, parent.end).into_iter().find(|b| &b.kind == kind)
+    let mut at = parent.start;
+    for _ in 0..MAX_BOXES {
+        let b = next_box(file, at, parent.end)?;
+        if &b.kind == kind {
+            return Some(b);
+        }
+        at = b.end;
+    }
+    None
+}
+
+/// The first `N` bytes of the payload of the box reached by `route` (box types from the
+/// top level down, e.g. `moov` then `mvhd`), if the file at `path` has that box and it
+/// is that long. No `ftyp` is required: old QuickTime files have none.
+pub fn box_head<const N: usize>(path: &Path, route: &[&[u8; 4]]) -> Option<[u8; N]> {
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let top = IsoBox { kind: *b"file", start: 0, end: len };
+    let found = route.iter().try_fold(top, |parent, kind| child(&mut file, parent, kind))?;
+    if found.start.checked_add(N as u64)? > found.end {
+        return None;
+    }
+    read_at::<N>(&mut file, found.start)
 }
 
 /// `count` entries of `width` bytes starting `skip` bytes into a box's payload, if the box
