@@ -57,6 +57,19 @@ fn encode(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     out
 }
 
+/// The 8 kHz copy as AMR-NB 12.2 kbit/s (Debian's ffmpeg has no AMR encoder).
+fn encode_amr(dir: &Path) -> PathBuf {
+    let out = dir.join("ten_minutes_amr_nb.amr");
+    if !out.exists() {
+        let wav = encode(dir, "ten_minutes_8k.wav", &["-ar", "8000", "-c:a", "pcm_s16le"]);
+        let mut reader = hound::WavReader::open(wav).expect("the 8 kHz bench WAV");
+        let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.expect("sample")).collect();
+        let amr = blastscan::synth::amr_file(&samples, 8000).expect("AMR encodes");
+        std::fs::write(&out, amr).expect("write the AMR bench file");
+    }
+    out
+}
+
 fn decode_only(path: &Path) -> usize {
     let mut decoder = Decoder::open(path).expect("bench file decodes");
     let mut chunk = Vec::new();
@@ -99,6 +112,7 @@ fn formats(c: &mut Criterion) {
         ("opus_24k", encode(&dir, "ten_minutes_24k.opus", &["-c:a", "libopus", "-b:a", "24k"])),
         ("aac_48k_m4a", encode(&dir, "ten_minutes_48k.m4a", &["-c:a", "aac", "-b:a", "48k"])),
         ("mp3_64k", encode(&dir, "ten_minutes_64k.mp3", &["-c:a", "libmp3lame", "-b:a", "64k"])),
+        ("amr_nb_12k", encode_amr(&dir)),
     ];
     for (name, path) in &files {
         let mut group = c.benchmark_group(*name);

@@ -215,3 +215,27 @@ pub fn write_wav(path: &std::path::Path, samples: &[f32], rate: u32) -> Result<(
     }
     w.finalize()
 }
+
+/// 16-bit `samples` at 8 kHz (AMR-NB, 12.2 kbit/s) or 16 kHz (AMR-WB, 23.85 kbit/s) as an
+/// AMR storage file (RFC 4867 §5), for fixtures and benches: Debian's ffmpeg has no AMR
+/// encoder. `rvoip-codec-core`'s encoders are byte-exact with the 3GPP reference ones.
+pub fn amr_file(samples: &[i16], rate: u32) -> Result<Vec<u8>, String> {
+    use codec_core::codecs::amr::{AmrCodec, AmrVariant};
+    use codec_core::types::{AudioCodec, CodecConfig};
+    // The highest mode of each variant.
+    let (variant, config, mode) = match rate {
+        8000 => (AmrVariant::NarrowBand, CodecConfig::amr_nb(), 7),
+        16000 => (AmrVariant::WideBand, CodecConfig::amr_wb(), 8),
+        _ => return Err(format!("{rate} Hz: AMR needs 8 or 16 kHz")),
+    };
+    let mut codec = AmrCodec::new(&config.with_amr_mode_set(&[mode])).map_err(|e| e.to_string())?;
+    let mut out = variant.storage_magic().to_vec();
+    for frame in samples.chunks(variant.frame_samples()) {
+        let mut padded = frame.to_vec();
+        padded.resize(variant.frame_samples(), 0);
+        // Table of contents: frame type (the mode) in bits 6-3, quality "good" in bit 2.
+        out.push((mode << 3) | 0x04);
+        out.extend(codec.encode(&padded).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
