@@ -35,7 +35,7 @@ pub fn sound_track(path: &Path) -> Option<SoundTrack> {
         return None;
     }
     let end = file.metadata().ok()?.len();
-    let moov = children(&mut file, 0, end).into_iter().find(|b| &b.kind == b"moov")?;
+    let moov = child(&mut file, IsoBox { kind: *b"file", start: 0, end }, b"moov")?;
     for trak in children(&mut file, moov.start, moov.end).into_iter().filter(|b| &b.kind == b"trak")
     {
         let Some(mdia) = child(&mut file, trak, b"mdia") else { continue };
@@ -203,8 +203,7 @@ fn child(file: &mut File, parent: IsoBox, kind: &[u8; 4]) -> Option<IsoBox> {
 /// is that long. No `ftyp` is required: old QuickTime files have none.
 pub fn box_head<const N: usize>(path: &Path, route: &[&[u8; 4]]) -> Option<[u8; N]> {
     let mut file = File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    let top = IsoBox { kind: *b"file", start: 0, end: len };
+    let top = IsoBox { kind: *b"file", start: 0, end: file.metadata().ok()?.len() };
     let found = route.iter().try_fold(top, |parent, kind| child(&mut file, parent, kind))?;
     if found.start.checked_add(N as u64)? > found.end {
         return None;
