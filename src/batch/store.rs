@@ -124,7 +124,8 @@ pub fn identify(path: &Path, known: Option<&FileId>) -> std::io::Result<FileId> 
 /// rather than mixed with new results, or when files that failed may now decode (stored
 /// failures are reused like any result). 2: the look-ahead off-by-one fix and the faster
 /// arithmetic of issue 16 (tails can move by 10 ms, confidences by 1e-6). 3: AMR decoding
-/// (a 3GP with AMR sound was stored as "no audio track").
+/// (a 3GP with AMR sound was stored as "no audio track") and AAC priming from the MP4 edit
+/// list (Apple-encoded files' times move 1088 frames earlier).
 const ANALYSIS_REVISION: u32 = 3;
 
 /// Fingerprint of everything that decides a result besides the audio: tool version,

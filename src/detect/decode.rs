@@ -84,12 +84,27 @@ enum Backend {
     Amr(amr::Reader),
 }
 
-/// AAC encoders prime the decoder with 1024 frames (one AAC-LC frame) that an MP4 edit list
-/// normally hides. Symphonia 0.6.1 does not apply edit lists, so without this every time
-/// in an M4A/MP4/3GP file would come out 21 ms (48 kHz) to 64 ms (16 kHz) late, and the
-/// priming's start-up transient would look like an onset. Encoders that prime with 2112
-/// frames (Apple) leave the times 1088 frames late, a known residual error.
+/// AAC encoders prime the decoder with 1024 frames (one AAC-LC frame), Apple's with 2112,
+/// and an MP4 edit list hides them. Symphonia 0.6.1 does not apply edit lists, so without
+/// dropping them every time in an M4A/MP4/3GP file would come out 21 ms (48 kHz) to 132 ms
+/// (16 kHz) late, and the priming's start-up transient could look like an onset. The
+/// priming is read from the edit list ([`aac_priming`]); this is used without one (ADTS
+/// `.aac` files, MP4s without `edts`).
 const AAC_PRIMING_FRAMES: usize = 1024;
+
+/// Longest priming taken from an edit list, in frames at the stream's rate: twice Apple's.
+/// An edit that starts later trims real audio, which is evidence and is kept.
+const MAX_EDIT_PRIMING_FRAMES: u64 = 2 * 2112;
+
+/// Frames of AAC priming to drop from the start of `path`'s stream at `rate` Hz: what its
+/// MP4 edit list skips, if it has one that looks like priming, else [`AAC_PRIMING_FRAMES`].
+fn aac_priming(path: &Path, rate: u32) -> usize {
+    iso::edit_start(path)
+        .filter(|&(_, timescale)| timescale > 0 && rate > 0)
+        .map(|(time, timescale)| time.saturating_mul(u64::from(rate)) / u64::from(timescale))
+        .filter(|&frames| frames <= MAX_EDIT_PRIMING_FRAMES)
+        .map_or(AAC_PRIMING_FRAMES, |frames| frames as usize)
+}
 
 impl std::fmt::Debug for Decoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -142,7 +157,7 @@ impl Decoder {
             }
             opened => opened?,
         };
-        let skip_frames = if info.codec == "aac" { AAC_PRIMING_FRAMES } else { 0 };
+        let skip_frames = if info.codec == "aac" { aac_priming(path, info.sample_rate) } else { 0 };
         let mut opened = Decoder {
             skip_frames,
             backend,
@@ -526,5 +541,29 @@ mod tests {
                 fast.iter().zip(&slow).find(|(a, b)| a != b)
             );
         }
+    }
+
+    #[test]
+    fn aac_priming_is_what_the_edit_list_skips() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blast_at_3s_aac.m4a");
+        // ffmpeg's encoder primes with 1024 frames and says so in the edit list.
+        assert_eq!(iso::edit_start(&fixture), Some((1024, 44100)));
+        let ours = all_samples(Decoder::open(&fixture).expect("opens"));
+        let bytes = std::fs::read(&fixture).expect("fixture");
+        // elst version 0: version and flags, entry count, then segment duration and media time.
+        let media_time = bytes.windows(4).position(|w| w == b"elst").expect("elst") + 16;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let with_start = |time: i32| {
+            let mut patched = bytes.clone();
+            patched[media_time..media_time + 4].copy_from_slice(&time.to_be_bytes());
+            let path = dir.path().join(format!("{time}.m4a"));
+            std::fs::write(&path, patched).expect("write");
+            all_samples(Decoder::open(&path).expect("opens"))
+        };
+        // Apple's 2112 frames: 1088 more are dropped.
+        assert!(with_start(2112) == ours[1088..], "Apple's priming");
+        // An edit starting 10 s in trims real audio: not taken for priming.
+        assert!(with_start(441_000) == ours, "a trim is kept");
     }
 }

@@ -1,5 +1,6 @@
-//! Just enough of the ISO base media file format (MP4, M4A, 3GP) to find a sound track
-//! Symphonia skips: its codec and where its samples lie.
+//! Just enough of the ISO base media file format (MP4, M4A, 3GP) for what Symphonia does
+//! not give: a sound track it skips (its codec and where its samples lie), the start of a
+//! sound track's edit list (AAC priming), a box's first bytes (the movie header's date).
 //!
 //! Symphonia's MP4 reader passes over sample entries it does not know, so a 3GP video from
 //! a basic phone, whose sound is AMR, seems to have no audio track at all. This reads the
@@ -30,6 +31,55 @@ pub struct SoundTrack {
 
 /// The first sound track of the ISO file at `path`, if it is one and has one.
 pub fn sound_track(path: &Path) -> Option<SoundTrack> {
+    let (mut file, _, mdia) = open_sound_track(path)?;
+    let end = file.metadata().ok()?.len();
+    let stbl =
+        [b"minf", b"stbl"].iter().try_fold(mdia, |parent, kind| child(&mut file, parent, kind))?;
+    let stsd = child(&mut file, stbl, b"stsd")?;
+    // stsd: version and flags (4), entry_count (4), the first entry's size (4), code (4).
+    let code = read_at::<4>(&mut file, stsd.start + 12)?;
+    let runs = runs(&mut file, stbl, end).unwrap_or_default();
+    Some(SoundTrack { code, runs })
+}
+
+/// Where the first sound track's edit list starts presenting it: the media time of its
+/// first non-empty edit (`edts/elst`, §8.6.6) and the media's timescale (`mdhd`, §8.4.2),
+/// so the start in seconds is their ratio. Encoders put their priming here (1024 frames
+/// for most AAC encoders, 2112 for Apple's). `None` without an edit list.
+pub fn edit_start(path: &Path) -> Option<(u64, u32)> {
+    let (mut file, trak, mdia) = open_sound_track(path)?;
+    let mdhd = child(&mut file, mdia, b"mdhd")?;
+    // mdhd: version (1), flags (3), creation and modification times (4 or 8 each), timescale.
+    let version = read_at::<1>(&mut file, mdhd.start)?[0];
+    let [timescale] = read_words::<1>(&mut file, mdhd.start + if version == 1 { 20 } else { 12 })?;
+    let edts = child(&mut file, trak, b"edts")?;
+    let elst = child(&mut file, edts, b"elst")?;
+    // elst: version (1), flags (3), entry_count (4), then (segment_duration, media_time,
+    // media_rate) entries of 12 bytes (version 0) or 20 (version 1); media_time -1 is an
+    // empty edit (a pause before the track starts).
+    let version = read_at::<1>(&mut file, elst.start)?[0];
+    let [entries] = read_words::<1>(&mut file, elst.start + 4)?;
+    let width = if version == 1 { 20 } else { 12 };
+    for i in 0..u64::from(entries).min(MAX_BOXES as u64) {
+        let at = elst.start + 8 + i * width;
+        if at + width > elst.end {
+            return None;
+        }
+        let media_time = if version == 1 {
+            i64::from_be_bytes(read_at::<8>(&mut file, at + 8)?)
+        } else {
+            i64::from(i32::from_be_bytes(read_at::<4>(&mut file, at + 4)?))
+        };
+        if media_time >= 0 {
+            return Some((media_time as u64, timescale));
+        }
+    }
+    None
+}
+
+/// The file at `path` with the `trak` and `mdia` boxes of its first sound track (`hdlr`
+/// type `soun`), if it is an ISO file that has one.
+fn open_sound_track(path: &Path) -> Option<(File, IsoBox, IsoBox)> {
     let mut file = File::open(path).ok()?;
     if read_at::<4>(&mut file, 4)? != *b"ftyp" {
         return None;
@@ -41,17 +91,9 @@ pub fn sound_track(path: &Path) -> Option<SoundTrack> {
         let Some(mdia) = child(&mut file, trak, b"mdia") else { continue };
         let Some(hdlr) = child(&mut file, mdia, b"hdlr") else { continue };
         // hdlr: version and flags (4), pre_defined (4), handler_type (4).
-        if read_at::<4>(&mut file, hdlr.start + 8) != Some(*b"soun") {
-            continue;
+        if read_at::<4>(&mut file, hdlr.start + 8) == Some(*b"soun") {
+            return Some((file, trak, mdia));
         }
-        let stbl = [b"minf", b"stbl"]
-            .iter()
-            .try_fold(mdia, |parent, kind| child(&mut file, parent, kind))?;
-        let stsd = child(&mut file, stbl, b"stsd")?;
-        // stsd: version and flags (4), entry_count (4), the first entry's size (4), code (4).
-        let code = read_at::<4>(&mut file, stsd.start + 12)?;
-        let runs = runs(&mut file, stbl, end).unwrap_or_default();
-        return Some(SoundTrack { code, runs });
     }
     None
 }
