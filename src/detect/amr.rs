@@ -157,6 +157,8 @@ impl Reader {
                 out.resize(out.len() + self.variant.frame_samples(), 0.0);
             }
         }
+        // The record's buffer serves the next one: no allocation per frame.
+        self.frame = frame.data;
         Ok(true)
     }
 

@@ -217,40 +217,32 @@ impl Decoder {
         if self.finished {
             return Ok(false);
         }
-        if let Backend::Pcm(reader) = &mut self.backend {
-            // Mono integer samples are already what downmixing would give (and finite).
-            let direct =
-                reader.layout().channels == 1 && reader.layout().encoding != pcm::Encoding::F32;
-            let target = if direct { &mut *out } else { &mut self.interleaved };
-            match reader.next_frames(target) {
-                Ok(true) => {
-                    if !direct {
-                        downmix_into(&self.interleaved, usize::from(self.info.channels), out);
-                    }
-                    return Ok(true);
+        let (read, refused) = match &mut self.backend {
+            Backend::Symphonia { .. } => return self.next_packet_chunk(out),
+            Backend::Pcm(reader) => {
+                // Mono integer samples are already what downmixing would give (and finite).
+                let direct =
+                    reader.layout().channels == 1 && reader.layout().encoding != pcm::Encoding::F32;
+                let target = if direct { &mut *out } else { &mut self.interleaved };
+                let read = reader.next_frames(target);
+                if !direct && matches!(read, Ok(true)) {
+                    downmix_into(&self.interleaved, usize::from(self.info.channels), out);
                 }
-                Ok(false) => {}
-                Err(e) => self.note(format!("the stream ended early: {e}")),
+                (read, 0)
             }
-            self.finished = true;
-            return Ok(false);
+            Backend::Amr(reader) => (reader.next_frames(out), reader.take_skipped()),
+        };
+        if refused > 0 {
+            self.skipped_packets += refused;
+            self.note("frames the AMR decoder refused became silence".into());
         }
-        if let Backend::Amr(reader) = &mut self.backend {
-            let read = reader.next_frames(out);
-            let refused = reader.take_skipped();
-            if refused > 0 {
-                self.skipped_packets += refused;
-                self.note("frames the AMR decoder refused became silence".into());
-            }
-            match read {
-                Ok(true) => return Ok(true),
-                Ok(false) => {}
-                Err(e) => self.note(format!("the stream ended early: {e}")),
-            }
-            self.finished = true;
-            return Ok(false);
+        match read {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(e) => self.note(format!("the stream ended early: {e}")),
         }
-        self.next_packet_chunk(out)
+        self.finished = true;
+        Ok(false)
     }
 
     /// [`Self::next_chunk`] from Symphonia: one decoded packet.
